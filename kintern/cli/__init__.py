@@ -1,0 +1,1 @@
+"""The kintern command line."""

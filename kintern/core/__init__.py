@@ -1,0 +1,1 @@
+"""Logic shared by the operator and local mode, with no cluster in it."""

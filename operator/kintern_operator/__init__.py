@@ -1,0 +1,1 @@
+"""kintern_operator."""
