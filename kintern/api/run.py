@@ -162,6 +162,9 @@ class TrainingRunStatus(ApiModel):
         default=None, description="approvedBy: who approved or rejected, as the cluster saw it."
     )
     job_name: str | None = Field(default=None, description="jobName: the batch Job.")
+    pod_name: str | None = Field(
+        default=None, description="podName: the Job's latest pod (its logs are the run's logs)."
+    )
     start_time: str | None = Field(default=None, description="startTime: when the pod started.")
     completion_time: str | None = Field(default=None, description="completionTime.")
     gpu_hours: float = Field(default=0, description="gpuHours: GPU-hours charged to the budget.")
