@@ -6,8 +6,8 @@ from pydantic import Field
 
 from kintern.api.base import ApiModel
 from kintern.api.conditions import Condition
-from kintern.api.duration import DURATION_PATTERN
 from kintern.api.rules import CrossFieldRule
+from kintern.api.times import DURATION_PATTERN
 
 Direction = Literal["maximize", "minimize"]
 ApprovalMode = Literal["Manual", "Policy", "Auto"]

@@ -28,7 +28,9 @@ def version() -> None:
 def train(
     request: Annotated[
         Path | None,
-        typer.Option(help="RunRequest YAML; default: the KINTERN_RUN_REQUEST environment variable."),
+        typer.Option(
+            help="RunRequest YAML; default: the KINTERN_RUN_REQUEST environment variable."
+        ),
     ] = None,
 ) -> None:
     """Run one TrainingRun (the trainer's entry point inside a Job)."""

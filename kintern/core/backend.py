@@ -33,15 +33,18 @@ class CampaignBackend(Protocol):
         """All runs of this campaign, oldest first."""
         ...
 
-    def get_run(self, name: str) -> TrainingRun:
-        ...
+    def get_run(self, name: str) -> TrainingRun: ...
 
     def run_logs(self, name: str, tail_lines: int = 50) -> str:
         """The last log lines of a run ('' when it has none yet)."""
         ...
 
     def report_progress(
-        self, iterations: int, tokens: int, cost_usd: float, summary: str | None = None,
+        self,
+        iterations: int,
+        tokens: int,
+        cost_usd: float,
+        summary: str | None = None,
         done: bool = False,
     ) -> None:
         """Record agent iterations, tokens and cost; `done` marks the agent finished."""
@@ -51,8 +54,7 @@ class CampaignBackend(Protocol):
         """The agent's saved memory (opaque text), or None on a first start."""
         ...
 
-    def save_state(self, state: str) -> None:
-        ...
+    def save_state(self, state: str) -> None: ...
 
 
 class BackendError(Exception):

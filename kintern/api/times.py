@@ -1,6 +1,7 @@
-"""Durations as people write them in specs: 90m, 12h, 1h30m, 2d."""
+"""Times on the wire: durations as people write them (90m, 12h, 1h30m, 2d) and RFC 3339."""
 
 import re
+from datetime import datetime
 
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(s|m|h|d))+$"
 _PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(s|m|h|d)")
@@ -12,3 +13,13 @@ def parse_duration(text: str) -> float:
     if not re.fullmatch(DURATION_PATTERN, text):
         raise ValueError(f"{text!r} is not a duration; write it like 90m, 12h, 1h30m or 2d")
     return sum(float(n) * _SECONDS[unit] for n, unit in _PART.findall(text))
+
+
+def rfc3339(moment: datetime) -> str:
+    """A UTC moment as Kubernetes writes it: 2026-11-27T11:00:00Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An RFC 3339 time from the cluster (or None)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None

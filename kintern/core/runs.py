@@ -1,0 +1,232 @@
+"""The TrainingRun state machine: one step of one run, given its campaign and workload.
+
+Pure: it reads the run, the campaign, the ledger and the workload and returns the new
+status, whether to launch or stop the workload, and the Events to record.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from kintern.api.campaign import PostTrainingCampaign
+from kintern.api.conditions import Condition, ConditionType, Reason, is_true, set_condition
+from kintern.api.result import TrainingResult
+from kintern.api.run import TERMINAL_RUN_PHASES, TrainingRun, TrainingRunStatus
+from kintern.api.times import parse_time, rfc3339
+from kintern.core import approvals
+from kintern.core.budget import Ledger, gpu_hours_between, requested_gpu_hours, requested_gpus
+from kintern.core.workload import IMAGE_PULL_REASONS, Workload
+
+IMAGE_PULL_GRACE_SECONDS = 300
+
+
+@dataclass
+class Event:
+    type: str  # Normal | Warning
+    reason: str
+    message: str
+
+
+@dataclass
+class RunStep:
+    """What to do about one run."""
+
+    status: TrainingRunStatus
+    launch: bool = False
+    stop: bool = False
+    events: list[Event] = field(default_factory=list)
+    approval_wait_seconds: float | None = None
+
+
+@dataclass
+class RunContext:
+    """What a run step needs to know about its campaign, shared across its runs."""
+
+    campaign: PostTrainingCampaign
+    ledger: Ledger
+    active_workloads: int
+    campaign_ended: bool
+    deadline_passed: bool
+    now: datetime
+
+
+def _condition(run: TrainingRun, type_: str, status: str, reason: str, message: str) -> Condition:
+    return Condition(
+        type=type_,
+        status=status,  # type: ignore[arg-type]
+        reason=reason,
+        message=message,
+        observed_generation=run.metadata.get("generation"),
+    )
+
+
+def _set(step: RunStep, run: TrainingRun, type_: str, status: str, reason: str, msg: str) -> bool:
+    return set_condition(step.status.conditions, _condition(run, type_, status, reason, msg))
+
+
+def _finish(step: RunStep, run: TrainingRun, phase: str, reason: str, message: str) -> None:
+    step.status.phase = phase  # type: ignore[assignment]
+    step.status.message = message
+    if phase == "Rejected":
+        _set(step, run, ConditionType.APPROVED, "False", reason, message)
+        step.events.append(Event("Warning", reason, message))
+    elif phase == "Failed":
+        step.status.failure_reason = reason
+        _set(step, run, ConditionType.FAILED, "True", reason, message)
+        step.events.append(Event("Warning", reason, message))
+    else:
+        _set(step, run, ConditionType.COMPLETE, "True", reason, message)
+        step.events.append(Event("Normal", reason, message))
+
+
+def step_run(run: TrainingRun, workload: Workload | None, ctx: RunContext) -> RunStep:
+    """Advance one run by one step."""
+    step = RunStep(status=run.status.model_copy(deep=True))
+    if step.status.phase in TERMINAL_RUN_PHASES:
+        return step
+    if workload is not None:
+        _follow_workload(step, run, workload, ctx)
+    elif is_true(step.status.conditions, ConditionType.APPROVED):
+        _launch_or_queue(step, run, ctx)
+    else:
+        _decide(step, run, ctx)
+    return step
+
+
+def _decide(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
+    spec = ctx.campaign.spec
+    if ctx.campaign_ended:
+        _finish(step, run, "Rejected", Reason.CAMPAIGN_NOT_RUNNING, "the campaign has ended")
+        return
+    violation = approvals.policy_violation(run.spec, spec)
+    if violation:
+        _finish(step, run, "Rejected", violation.reason, violation.message)
+        return
+    person = approvals.from_annotations(run.metadata.get("annotations") or {})
+    if person and person.verdict == "reject":
+        _finish(step, run, "Rejected", person.reason, person.message)
+        step.status.approved_by = _approver(run)
+        return
+    cost = requested_gpu_hours(run, spec)
+    fit = ctx.ledger.fits(cost)
+    if not fit.fits:
+        _finish(step, run, "Rejected", Reason.BUDGET_EXCEEDED, fit.message)
+        return
+    if person and person.verdict == "invalid":
+        if _set(step, run, ConditionType.APPROVED, "Unknown", person.reason, person.message):
+            step.events.append(Event("Warning", person.reason, person.message))
+        step.status.phase = "AwaitingApproval"
+        return
+    decision = person if person and person.verdict == "approve" else None
+    decision = decision or approvals.from_mode(run.spec, spec, cost)
+    if decision.verdict == "wait":
+        step.status.phase = "AwaitingApproval"
+        step.status.message = decision.message
+        if _set(step, run, ConditionType.APPROVED, "False", decision.reason, decision.message):
+            step.events.append(Event("Normal", "AwaitingApproval", decision.message))
+        return
+    _set(step, run, ConditionType.APPROVED, "True", decision.reason, decision.message)
+    step.events.append(Event("Normal", decision.reason, decision.message))
+    step.status.approved_by = (
+        _approver(run) if decision.reason == Reason.APPROVED_BY_USER else ("policy")
+    )
+    step.approval_wait_seconds = _seconds_since_creation(run, ctx.now)
+    ctx.ledger.reserve(cost)
+    _launch_or_queue(step, run, ctx)
+
+
+def _approver(run: TrainingRun) -> str | None:
+    return (run.metadata.get("annotations") or {}).get(approvals.APPROVED_BY_ANNOTATION)
+
+
+def _seconds_since_creation(run: TrainingRun, now: datetime) -> float | None:
+    created = parse_time(run.metadata.get("creationTimestamp"))
+    return max(0.0, (now - created).total_seconds()) if created else None
+
+
+def _launch_or_queue(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
+    if ctx.campaign_ended:
+        _finish(step, run, "Rejected", Reason.CAMPAIGN_NOT_RUNNING, "the campaign has ended")
+        return
+    limit = ctx.campaign.spec.budget.max_concurrent_runs
+    if ctx.campaign.spec.suspend or ctx.active_workloads >= limit:
+        why = (
+            "the campaign is suspended"
+            if ctx.campaign.spec.suspend
+            else (f"waiting for a slot: {ctx.active_workloads}/{limit} runs running")
+        )
+        step.status.phase = "Queued"
+        step.status.message = why
+        return
+    ctx.active_workloads += 1
+    step.launch = True
+    step.status.phase = "Running"
+    step.status.message = "Job created"
+    step.events.append(Event("Normal", Reason.JOB_CREATED, "launching the run's workload"))
+
+
+def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunContext) -> None:
+    status = step.status
+    status.phase = "Running"
+    status.pod_name = w.pod_name or status.pod_name
+    if w.started_at and not status.start_time:
+        status.start_time = rfc3339(w.started_at)
+    gpus = requested_gpus(run, ctx.campaign.spec)
+    if w.finished:
+        _complete(step, run, w, gpus)
+        return
+    if w.started_at:
+        status.gpu_hours = round(gpu_hours_between(w.started_at, ctx.now, gpus), 6)
+    if ctx.deadline_passed:
+        step.stop = True
+        _finish(step, run, "Failed", Reason.DEADLINE_EXCEEDED, "stopped: campaign deadline passed")
+        _charge(status, w.started_at, ctx.now, gpus)
+    elif _stuck_pulling(w, ctx.now):
+        step.stop = True
+        msg = f"the trainer image cannot be pulled ({w.waiting_reason}); check compute.trainerImage"
+        _finish(step, run, "Failed", Reason.IMAGE_PULL_ERROR, msg)
+        _charge(status, w.started_at, ctx.now, gpus)
+
+
+def _stuck_pulling(w: Workload, now: datetime) -> bool:
+    if w.waiting_reason not in IMAGE_PULL_REASONS or w.waiting_since is None:
+        return False
+    return (now - w.waiting_since).total_seconds() >= IMAGE_PULL_GRACE_SECONDS
+
+
+def _charge(status: TrainingRunStatus, start: datetime | None, end: datetime, gpus: int) -> None:
+    status.gpu_hours = round(gpu_hours_between(start, end, gpus), 6) if start else 0.0
+    status.completion_time = rfc3339(end)
+    status.charged = True
+
+
+def _complete(step: RunStep, run: TrainingRun, w: Workload, gpus: int) -> None:
+    end = w.finished_at or w.started_at
+    if end:
+        _charge(step.status, w.started_at, end, gpus)
+    step.status.charged = True
+    result = _parse_result(w.termination_message)
+    step.status.result = result
+    if w.succeeded and (result is None or result.status == "succeeded"):
+        score = f" score {result.score.value:.4f}" if result and result.score else ""
+        _finish(step, run, "Succeeded", Reason.JOB_SUCCEEDED, f"finished;{score}".rstrip(";"))
+        return
+    reason = w.failure_reason or Reason.TRAINING_FAILED
+    detail = ""
+    if result is not None:
+        detail = result.error or result.diagnosis.evidence
+    elif w.termination_message:
+        step.status.log_tail = w.termination_message[-2000:]
+        detail = w.termination_message.strip().splitlines()[-1] if w.termination_message else ""
+    message = f"failed: {reason}" + (f": {detail}" if detail else "")
+    _finish(step, run, "Failed", reason, message[:500])
+
+
+def _parse_result(text: str | None) -> TrainingResult | None:
+    if not text:
+        return None
+    try:
+        return TrainingResult.from_termination_message(text)
+    except (ValidationError, ValueError):
+        return None

@@ -1,0 +1,14 @@
+"""A real local Kubernetes control plane for development and the integration tests.
+
+etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, built from Go
+modules by `hack/build-controlplane.sh`, run as plain processes on 127.0.0.1 with fake
+GPU nodes. Used by `make cluster-up` / `make cluster-down`, by
+`python -m kintern.devcluster`, and by the pytest session fixture in
+`tests/integration/conftest.py`. Needs the `dev` extra (kubernetes, cryptography).
+"""
+
+from kintern.devcluster.cluster import ClusterConfig, DevCluster, RunningCluster
+from kintern.devcluster.health import ComponentFailed
+from kintern.devcluster.nodes import NodePool
+
+__all__ = ["ClusterConfig", "ComponentFailed", "DevCluster", "NodePool", "RunningCluster"]
