@@ -1,0 +1,48 @@
+"""Resolve a TrainingRun against its campaign into the RunRequest a trainer executes."""
+
+from kintern.api.campaign import PostTrainingCampaign
+from kintern.api.request import RunRequest
+from kintern.api.run import TrainingRun
+
+RUN_REF_PREFIX = "run:"
+
+
+class UnresolvedModel(ValueError):
+    """spec.model names a run that has no checkpoint (yet)."""
+
+
+def resolve_model(
+    run: TrainingRun, campaign: PostTrainingCampaign, checkpoints: dict[str, str]
+) -> str:
+    """The model to start from: the base model, a path or id, or another run's checkpoint."""
+    model = run.spec.model or campaign.spec.base_model
+    if not model.startswith(RUN_REF_PREFIX):
+        return model
+    source = model.removeprefix(RUN_REF_PREFIX)
+    if source not in checkpoints:
+        raise UnresolvedModel(f"spec.model {model!r}: run {source!r} has no checkpoint")
+    return checkpoints[source]
+
+
+def build_request(
+    run: TrainingRun,
+    campaign: PostTrainingCampaign,
+    output_dir: str,
+    checkpoints: dict[str, str],
+    result_path: str | None = None,
+) -> RunRequest:
+    spec = campaign.spec
+    extra = {"result_path": result_path} if result_path else {}
+    return RunRequest(
+        run_name=run.metadata["name"],
+        campaign=campaign.metadata["name"],
+        base_model=resolve_model(run, campaign, checkpoints),
+        benchmark=spec.objective.benchmark,
+        eval=run.spec.eval or spec.objective.eval,
+        spec=run.spec,
+        output_dir=output_dir,
+        trackio_project=spec.tracking.trackio_project or campaign.metadata["name"],
+        trackio_space=spec.tracking.trackio_space,
+        hub_repo=spec.output.hub_repo if run.spec.push_to_hub else None,
+        **extra,
+    )

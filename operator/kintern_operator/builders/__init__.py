@@ -1,0 +1,1 @@
+"""Pure functions that build the manifests the operator creates; no cluster access."""

@@ -1,0 +1,102 @@
+"""The batch Job that executes one approved TrainingRun on the campaign's GPU pool."""
+
+import math
+from typing import Any
+
+import yaml
+
+from kintern.api.campaign import PostTrainingCampaign
+from kintern.api.request import RunRequest
+from kintern.api.result import DEFAULT_TERMINATION_PATH
+from kintern.api.run import TrainingRun
+from kintern.core.budget import requested_gpus
+from kintern_operator import naming
+from kintern_operator.builders.common import owner_reference
+from kintern_operator.settings import OperatorSettings
+
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+CHECKPOINT_MOUNT = "/checkpoints"
+
+
+def checkpoint_dir(run_name: str) -> str:
+    return f"{CHECKPOINT_MOUNT}/{run_name}"
+
+
+def _env(request: RunRequest, campaign: PostTrainingCampaign) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [
+        {"name": "KINTERN_RUN_REQUEST", "value": yaml.safe_dump(request.to_dict())},
+        {"name": "TRACKIO_PROJECT", "value": request.trackio_project or ""},
+        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+    ]
+    secret = campaign.spec.output.hub_token_secret
+    if secret:
+        ref = {"name": secret, "key": "HF_TOKEN", "optional": True}
+        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": ref}})
+    return env
+
+
+def _volumes(campaign: PostTrainingCampaign) -> list[dict[str, Any]]:
+    claim = campaign.spec.compute.checkpoint_volume_claim
+    source: dict[str, Any] = (
+        {"persistentVolumeClaim": {"claimName": claim}} if claim else {"emptyDir": {}}
+    )
+    return [{"name": "checkpoints", **source}]
+
+
+def build_training_job(
+    run_body: dict[str, Any],
+    run: TrainingRun,
+    campaign: PostTrainingCampaign,
+    request: RunRequest,
+    settings: OperatorSettings,
+) -> dict[str, Any]:
+    """The Job for `run`: deterministic name, owned by the run, on the GPU node pool."""
+    compute = campaign.spec.compute
+    name = run.metadata["name"]
+    gpus = requested_gpus(run, campaign.spec)
+    labels = {
+        **naming.campaign_labels(campaign.metadata["name"], "trainer"),
+        naming.RUN_LABEL: naming.label_value(name),
+    }
+    job_labels = dict(labels)
+    if compute.queue_name:
+        job_labels[KUEUE_QUEUE_LABEL] = compute.queue_name
+    resources: dict[str, Any] = {"requests": {"cpu": compute.cpu, "memory": compute.memory}}
+    if gpus:
+        resources["limits"] = {compute.gpu_resource: str(gpus)}
+    container = {
+        "name": "trainer",
+        "image": compute.trainer_image or settings.trainer_image,
+        "command": ["kintern", "train"],
+        "env": _env(request, campaign),
+        "resources": resources,
+        "terminationMessagePath": DEFAULT_TERMINATION_PATH,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": "checkpoints", "mountPath": CHECKPOINT_MOUNT}],
+    }
+    pod_spec = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "nodeSelector": dict(compute.node_selector),
+        "tolerations": [t.to_dict() for t in compute.tolerations],
+        "containers": [container],
+        "volumes": _volumes(campaign),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": naming.run_job(name),
+            "namespace": run.metadata["namespace"],
+            "labels": job_labels,
+            "ownerReferences": [owner_reference(run_body)],
+        },
+        "spec": {
+            # A failed training run is not retried blindly on GPUs: the agent reads the
+            # diagnosis and decides what to change.
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": max(1, math.ceil(run.spec.resources.hours * 3600)),
+            "suspend": bool(compute.queue_name),
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }

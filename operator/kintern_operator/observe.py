@@ -1,0 +1,84 @@
+"""Reads Jobs and Pods (as dicts) into the executor-neutral shapes of `kintern.core.workload`."""
+
+from typing import Any
+
+from kintern.api.times import parse_time
+from kintern.core.workload import AgentState, Workload
+
+
+def _job_condition(job: dict[str, Any], type_: str) -> dict[str, Any] | None:
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == "True":
+            return cond
+    return None
+
+
+def _container_state(pod: dict[str, Any]) -> dict[str, Any]:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return (statuses[0].get("state") or {}) if statuses else {}
+
+
+def _latest_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "", default=None)
+
+
+def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
+    """The run's workload from its Job and the Job's pods (a single pod: backoffLimit 0)."""
+    pod = _latest_pod(pods)
+    state = _container_state(pod) if pod else {}
+    terminated = state.get("terminated") or {}
+    waiting = state.get("waiting") or {}
+    running = state.get("running") or {}
+    pod_status = (pod or {}).get("status") or {}
+    started = parse_time(terminated.get("startedAt") or running.get("startedAt"))
+    started = started or parse_time(pod_status.get("startTime"))
+    complete = _job_condition(job, "Complete") or _job_condition(job, "SuccessCriteriaMet")
+    failed = _job_condition(job, "Failed") or _job_condition(job, "FailureTarget")
+    succeeded: bool | None = True if complete else (False if failed else None)
+    if succeeded is None and pod_status.get("phase") in ("Succeeded", "Failed"):
+        succeeded = pod_status["phase"] == "Succeeded"
+    finished = parse_time(terminated.get("finishedAt"))
+    if succeeded is not None and finished is None:
+        cond = complete or failed or {}
+        finished = parse_time(cond.get("lastTransitionTime"))
+    return Workload(
+        name=job["metadata"]["name"],
+        started_at=started,
+        finished_at=finished if succeeded is not None else None,
+        succeeded=succeeded,
+        failure_reason=_failure_reason(terminated, failed) if succeeded is False else None,
+        termination_message=terminated.get("message"),
+        pod_name=(pod or {}).get("metadata", {}).get("name"),
+        waiting_reason=waiting.get("reason"),
+        waiting_since=parse_time(pod_status.get("startTime"))
+        or parse_time((pod or {}).get("metadata", {}).get("creationTimestamp")),
+    )
+
+
+def _failure_reason(terminated: dict[str, Any], failed: dict[str, Any] | None) -> str:
+    """OOMKilled from the container wins; else the Job's reason (DeadlineExceeded, ...)."""
+    if terminated.get("reason") == "OOMKilled":
+        return "OOMKilled"
+    if failed and failed.get("reason") in ("DeadlineExceeded", "BackoffLimitExceeded"):
+        if failed["reason"] == "BackoffLimitExceeded" and terminated.get("reason") not in (
+            None,
+            "Error",
+            "Completed",
+        ):
+            return str(terminated["reason"])
+        return str(failed["reason"])
+    return str(terminated.get("reason") or (failed or {}).get("reason") or "TrainingFailed")
+
+
+def agent_state_of(job: dict[str, Any] | None) -> AgentState:
+    if job is None:
+        return AgentState()
+    status = job.get("status") or {}
+    failed = _job_condition(job, "Failed")
+    return AgentState(
+        exists=True,
+        active=bool(status.get("active") or status.get("ready")),
+        succeeded=_job_condition(job, "Complete") is not None,
+        failed=failed is not None,
+        message=(failed or {}).get("message", ""),
+    )

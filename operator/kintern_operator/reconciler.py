@@ -1,0 +1,284 @@
+"""One campaign's reconcile: read the cluster into a Snapshot, plan, apply the plan.
+
+The plan comes from `kintern.core.campaigns.plan_campaign` (pure, shared with local mode);
+this module only gathers and applies. Order makes it safe to kill at any point: a run's
+status is written before its Job is created, Jobs have deterministic names, and used
+GPU-hours are summed from the runs' own records, so a restart repeats nothing.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from kintern.api.campaign import CampaignStatus, PostTrainingCampaign
+from kintern.api.conditions import Reason
+from kintern.api.run import TrainingRun
+from kintern.api.times import rfc3339
+from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
+from kintern.core.requests import UnresolvedModel, build_request
+from kintern.core.workload import Workload
+from kintern_operator import metrics, naming
+from kintern_operator.builders import agent as agent_builders
+from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.observe import agent_state_of, workload_of
+from kintern_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+
+# Status fields the agent writes itself; the operator never overwrites them.
+AGENT_USAGE_FIELDS = ("agentIterations", "agentTokens", "agentCostUsd")
+AGENT_STATUS_FIELDS = ("agentSummary", "agentDone")
+
+
+def operator_fields(status: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in status.items() if k not in AGENT_STATUS_FIELDS}
+    usage = {k: v for k, v in (out.get("usage") or {}).items() if k not in AGENT_USAGE_FIELDS}
+    if usage:
+        out["usage"] = usage
+    return out
+
+
+class CampaignReconciler:
+    """Reconciles campaigns; concurrent triggers for one campaign coalesce into one rerun."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        settings: OperatorSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.kube, self.settings, self.clock = kube, settings, clock
+        self._guard = threading.Lock()
+        self._running: set[tuple[str, str]] = set()
+        self._dirty: set[tuple[str, str]] = set()
+
+    def reconcile(self, namespace: str, name: str) -> None:
+        key = (namespace, name)
+        with self._guard:
+            if key in self._running:
+                self._dirty.add(key)
+                return
+            self._running.add(key)
+        try:
+            while True:
+                self._timed_once(namespace, name)
+                with self._guard:
+                    if key not in self._dirty:
+                        return
+                    self._dirty.discard(key)
+        finally:
+            with self._guard:
+                self._running.discard(key)
+                self._dirty.discard(key)
+
+    def _timed_once(self, namespace: str, name: str) -> None:
+        start = time.perf_counter()
+        try:
+            self.reconcile_once(namespace, name)
+        except Exception:
+            metrics.RECONCILE_ERRORS.labels("PostTrainingCampaign").inc()
+            raise
+        finally:
+            metrics.RECONCILE_SECONDS.observe(time.perf_counter() - start)
+
+    # --- gather -----------------------------------------------------------------------
+
+    def reconcile_once(self, namespace: str, name: str) -> None:
+        body = self.kube.get_campaign(namespace, name)
+        if body is None:
+            metrics.forget_campaign(namespace, name)
+            return
+        campaign = _parse_campaign(body)
+        runs, run_bodies = self._runs(namespace, name)
+        jobs = self.kube.list_jobs(namespace, name)
+        pods = self.kube.list_pods(namespace, name)
+        jobs_by_name = {j["metadata"]["name"]: j for j in jobs}
+        workloads = _workloads(runs, jobs_by_name, pods)
+        agent_job = jobs_by_name.get(naming.agent_job(name))
+        snapshot = Snapshot(campaign, runs, workloads, agent_state_of(agent_job), self.clock())
+        plan = plan_campaign(snapshot)
+        self._apply(body, campaign, run_bodies, plan, agent_job, workloads)
+
+    def _runs(
+        self, namespace: str, campaign: str
+    ) -> tuple[list[TrainingRun], dict[str, dict[str, Any]]]:
+        runs, bodies = [], {}
+        for body in self.kube.list_runs(namespace, campaign):
+            try:
+                runs.append(TrainingRun.model_validate(body))
+                bodies[body["metadata"]["name"]] = body
+            except ValidationError as err:
+                self._refuse_invalid_run(body, err)
+        return runs, bodies
+
+    def _refuse_invalid_run(self, body: dict[str, Any], err: ValidationError) -> None:
+        status = body.get("status") or {}
+        if status.get("phase") == "Rejected":
+            return
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = f"invalid run: {where}: {first['msg']}"
+        condition = {
+            "type": "Approved",
+            "status": "False",
+            "reason": Reason.INVALID_SPEC,
+            "message": message,
+            "lastTransitionTime": rfc3339(self.clock()),
+        }
+        meta = body["metadata"]
+        self.kube.patch_status(
+            PLURAL_RUNS,
+            meta["namespace"],
+            meta["name"],
+            {"phase": "Rejected", "message": message, "conditions": [condition]},
+        )
+        self.kube.event(body, "Warning", Reason.INVALID_SPEC, message)
+
+    # --- apply ------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        body: dict[str, Any],
+        campaign: PostTrainingCampaign,
+        run_bodies: dict[str, dict[str, Any]],
+        plan: CampaignPlan,
+        agent_job: dict[str, Any] | None,
+        workloads: dict[str, Workload],
+    ) -> None:
+        ns = campaign.metadata["namespace"]
+        pods = [w.pod_name for w in workloads.values() if w.pod_name]
+        self._ensure_agent(body, campaign, plan, agent_job, pods)
+        checkpoints = _checkpoints(plan)
+        for name, step in plan.steps.items():
+            run_body = run_bodies[name]
+            new_status = step.status.to_dict()
+            if new_status != (run_body.get("status") or {}):
+                self.kube.patch_status(PLURAL_RUNS, ns, name, new_status)
+            for event in step.events:
+                self.kube.event(run_body, event.type, event.reason, event.message)
+            if step.approval_wait_seconds is not None:
+                mode = campaign.spec.approvals.mode
+                metrics.report_approval(ns, mode, step.approval_wait_seconds)
+            if step.launch:
+                self._launch(run_body, campaign, checkpoints)
+            if step.stop:
+                self.kube.delete_job(ns, naming.run_job(name))
+        self._write_campaign_status(body, plan.status)
+        for event in plan.events:
+            self.kube.event(body, event.type, event.reason, event.message)
+        runs_after = [
+            TrainingRun.model_validate({**run_bodies[n], "status": s.status.to_dict()})
+            for n, s in plan.steps.items()
+        ]
+        metrics.report_campaign(campaign.model_copy(update={"status": plan.status}), runs_after)
+
+    def _launch(
+        self, run_body: dict[str, Any], campaign: PostTrainingCampaign, checkpoints: dict[str, str]
+    ) -> None:
+        run = TrainingRun.model_validate(run_body)
+        name, ns = run.metadata["name"], run.metadata["namespace"]
+        try:
+            request = build_request(run, campaign, checkpoint_dir(name), checkpoints)
+        except UnresolvedModel as err:
+            message = str(err)
+            self.kube.patch_status(
+                PLURAL_RUNS,
+                ns,
+                name,
+                {"phase": "Failed", "message": message, "failureReason": Reason.INVALID_SPEC},
+            )
+            self.kube.event(run_body, "Warning", Reason.INVALID_SPEC, message)
+            return
+        job = build_training_job(run_body, run, campaign, request, self.settings)
+        if self.kube.ensure(job):
+            metrics.report_job_created(ns)
+        self.kube.patch_status(PLURAL_RUNS, ns, name, {"jobName": job["metadata"]["name"]})
+
+    def _ensure_agent(
+        self,
+        body: dict[str, Any],
+        campaign: PostTrainingCampaign,
+        plan: CampaignPlan,
+        agent_job: dict[str, Any] | None,
+        run_pods: list[str],
+    ) -> None:
+        ns = campaign.metadata["namespace"]
+        name = naming.agent_job(campaign.metadata["name"])
+        complete = plan.status.phase in ("Succeeded", "Failed")
+        if complete:
+            if agent_job is not None and not agent_state_of(agent_job).succeeded:
+                self.kube.delete_job(ns, name)
+            return
+        self.kube.ensure(agent_builders.build_service_account(body))
+        self.kube.ensure_role(agent_builders.build_role(body, run_pods))
+        self.kube.ensure(agent_builders.build_role_binding(body))
+        self.kube.ensure(agent_builders.build_state_config_map(body))
+        if agent_job is None:
+            self.kube.ensure(agent_builders.build_agent_job(body, campaign, self.settings))
+            self.kube.event(body, "Normal", Reason.AGENT_STARTED, f"agent Job {name} created")
+            if not plan.agent_should_run:
+                self.kube.set_job_suspended(ns, name, True)
+            return
+        suspended = bool((agent_job.get("spec") or {}).get("suspend"))
+        if suspended == plan.agent_should_run:
+            self.kube.set_job_suspended(ns, name, not plan.agent_should_run)
+
+    def _write_campaign_status(self, body: dict[str, Any], status: CampaignStatus) -> None:
+        status.agent_job = naming.agent_job(body["metadata"]["name"])
+        new = operator_fields(status.to_dict())
+        old = operator_fields(body.get("status") or {})
+        if new != old:
+            meta = body["metadata"]
+            self.kube.patch_status(PLURAL_CAMPAIGNS, meta["namespace"], meta["name"], new)
+
+
+def _parse_campaign(body: dict[str, Any]) -> PostTrainingCampaign:
+    """The campaign; a status the operator cannot read is rebuilt rather than trusted."""
+    try:
+        return PostTrainingCampaign.model_validate(body)
+    except ValidationError:
+        log.warning("campaign %s has an unreadable status; rebuilding it", body["metadata"]["name"])
+        clean = {**body, "status": _agent_part(body.get("status") or {})}
+        return PostTrainingCampaign.model_validate(clean)
+
+
+def _agent_part(status: dict[str, Any]) -> dict[str, Any]:
+    usage = status.get("usage") or {}
+    kept: dict[str, Any] = {k: status[k] for k in AGENT_STATUS_FIELDS if k in status}
+    agent_usage = {k: usage[k] for k in AGENT_USAGE_FIELDS if k in usage}
+    try:
+        CampaignStatus.model_validate({**kept, "usage": agent_usage})
+        return {**kept, "usage": agent_usage}
+    except ValidationError:
+        return {}
+
+
+def _workloads(
+    runs: list[TrainingRun], jobs: dict[str, dict[str, Any]], pods: list[dict[str, Any]]
+) -> dict[str, Workload]:
+    pods_by_job: dict[str, list[dict[str, Any]]] = {}
+    for pod in pods:
+        labels = pod["metadata"].get("labels") or {}
+        job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
+        if job:
+            pods_by_job.setdefault(job, []).append(pod)
+    out = {}
+    for run in runs:
+        job_name = naming.run_job(run.metadata["name"])
+        if job_name in jobs:
+            out[run.metadata["name"]] = workload_of(jobs[job_name], pods_by_job.get(job_name, []))
+    return out
+
+
+def _checkpoints(plan: CampaignPlan) -> dict[str, str]:
+    return {
+        name: step.status.result.checkpoint
+        for name, step in plan.steps.items()
+        if step.status.result and step.status.result.checkpoint
+    }

@@ -1,0 +1,20 @@
+"""Operator settings, from environment variables (the Helm chart sets them)."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OperatorSettings(BaseSettings):
+    """Where images come from and how the operator runs; env prefix KINTERN_."""
+
+    model_config = SettingsConfigDict(env_prefix="KINTERN_")
+
+    trainer_image: str = "ghcr.io/kintern/trainer:0.1.0"
+    agent_image: str = "ghcr.io/kintern/agent:0.1.0"
+    agent_cpu: str = "500m"
+    agent_memory: str = "1Gi"
+    agent_backoff_limit: int = 3
+    resync_seconds: float = 30.0
+    metrics_port: int = 8080
+    leader_election: bool = True
+    leader_lease_name: str = "kintern-operator"
+    leader_lease_namespace: str = "default"
