@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from kintern.cli import kubectl_like
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Kintern: autonomous LLM post-training on Kubernetes, under your budgets and approvals.",
@@ -37,3 +39,26 @@ def train(
     from kintern_trainer.cli import train_main
 
     raise typer.Exit(train_main(request))
+
+
+@app.command()
+def operator(
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Watch only these namespaces (default: all)."),
+    ] = None,
+    liveness_port: Annotated[int, typer.Option(help="Port of /healthz.")] = 8081,
+    plain_logs: Annotated[bool, typer.Option(help="Plain text logs instead of JSON.")] = False,
+) -> None:
+    """Run the operator (leader election, metrics on KINTERN_METRICS_PORT, liveness)."""
+    from kintern_operator.main import run_operator
+    from kintern_operator.settings import OperatorSettings
+
+    raise typer.Exit(
+        run_operator(namespace or [], OperatorSettings(), liveness_port, not plain_logs)
+    )
+
+
+app.command()(kubectl_like.approve)
+app.command()(kubectl_like.reject)
+app.command()(kubectl_like.status)

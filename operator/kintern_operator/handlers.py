@@ -1,0 +1,145 @@
+"""kopf handlers: thin adapters from watch events to the campaign reconciler.
+
+Every event about a campaign, its runs, or their Jobs and Pods triggers a reconcile of
+the campaign (concurrent triggers coalesce). Only `on.event` handlers are used, so kopf
+adds no finalizers and writes no bookkeeping annotations. `kopf run -m
+kintern_operator.handlers` works; `kintern operator` adds leader election and metrics.
+"""
+
+import logging
+import threading
+from typing import Any
+
+import kopf
+from kubernetes import client, config
+
+from kintern.api.conditions import Reason, now_rfc3339
+from kintern_operator import naming
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.reconciler import CampaignReconciler
+from kintern_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+TERMINAL = ("Succeeded", "Failed")
+
+
+@kopf.on.startup()
+def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 300
+    settings.execution.max_workers = 8
+    if "reconciler" not in memo:
+        config.load_config()
+        memo["reconciler"] = CampaignReconciler(Kube(client.ApiClient()), OperatorSettings())
+    stop = threading.Event()
+    memo["resync_stop"] = stop
+    thread = threading.Thread(target=_resync_loop, args=(memo, stop), daemon=True, name="resync")
+    thread.start()
+
+
+@kopf.on.cleanup()
+def operator_cleanup(memo: kopf.Memo, **_: Any) -> None:
+    memo["resync_stop"].set()
+
+
+def _resync_loop(memo: kopf.Memo, stop: threading.Event) -> None:
+    """Deadlines and live GPU-hours move with the clock, not with events."""
+    reconciler: CampaignReconciler = memo["reconciler"]
+    while not stop.wait(reconciler.settings.resync_seconds):
+        for namespace, name in _live_campaigns(reconciler.kube, memo.get("namespaces") or []):
+            try:
+                reconciler.reconcile(namespace, name)
+            except Exception:
+                log.exception("resync of campaign %s/%s failed", namespace, name)
+
+
+def _live_campaigns(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
+    found = []
+    if namespaces:
+        lists = [
+            kube.custom.list_namespaced_custom_object(
+                naming.GROUP, naming.VERSION, ns, PLURAL_CAMPAIGNS
+            )
+            for ns in namespaces
+        ]
+    else:
+        lists = [
+            kube.custom.list_cluster_custom_object(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
+        ]
+    for items in lists:
+        for c in items["items"]:
+            if (c.get("status") or {}).get("phase") not in TERMINAL:
+                found.append((c["metadata"]["namespace"], c["metadata"]["name"]))
+    return found
+
+
+def _reconciler(memo: kopf.Memo) -> CampaignReconciler:
+    return memo["reconciler"]
+
+
+@kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
+def campaign_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _reconciler(memo).reconcile(body["metadata"]["namespace"], body["metadata"]["name"])
+
+
+@kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_RUNS)
+def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    reconciler = _reconciler(memo)
+    meta, spec = body["metadata"], body.get("spec") or {}
+    namespace, campaign = meta["namespace"], spec.get("campaign", "")
+    if event["type"] != "DELETED":
+        labels = meta.get("labels") or {}
+        if labels.get(naming.CAMPAIGN_LABEL) != naming.label_value(campaign):
+            reconciler.kube.patch_labels(
+                PLURAL_RUNS,
+                namespace,
+                meta["name"],
+                {naming.CAMPAIGN_LABEL: naming.label_value(campaign)},
+            )
+            return  # the label change comes back as an event
+        if reconciler.kube.get_campaign(namespace, campaign) is None:
+            _mark_orphan(reconciler.kube, dict(body), campaign)
+            return
+    reconciler.reconcile(namespace, campaign)
+
+
+def _mark_orphan(kube: Kube, body: dict[str, Any], campaign: str) -> None:
+    status = body.get("status") or {}
+    conditions = status.get("conditions") or []
+    if any(c.get("reason") == Reason.CAMPAIGN_NOT_FOUND for c in conditions):
+        return
+    message = (
+        f"campaign {campaign!r} does not exist in namespace {body['metadata']['namespace']}; "
+        "set spec.campaign to an existing PostTrainingCampaign"
+    )
+    condition = {
+        "type": "Approved",
+        "status": "Unknown",
+        "reason": Reason.CAMPAIGN_NOT_FOUND,
+        "message": message,
+        "lastTransitionTime": now_rfc3339(),
+    }
+    meta = body["metadata"]
+    kube.patch_status(
+        PLURAL_RUNS,
+        meta["namespace"],
+        meta["name"],
+        {"phase": "Pending", "message": message, "conditions": [condition]},
+    )
+    kube.event(body, "Warning", Reason.CAMPAIGN_NOT_FOUND, message)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
+def job_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _owned_event(body, memo)
+
+
+@kopf.on.event("", "v1", "pods", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
+def pod_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _owned_event(body, memo)
+
+
+def _owned_event(body: kopf.Body, memo: kopf.Memo) -> None:
+    meta = body["metadata"]
+    campaign = meta["labels"][naming.CAMPAIGN_LABEL]
+    _reconciler(memo).reconcile(meta["namespace"], campaign)

@@ -1,0 +1,53 @@
+"""`kintern operator`: leader election, metrics, liveness, then the kopf handlers."""
+
+import asyncio
+import logging
+import sys
+import threading
+
+import kopf
+from kubernetes import client, config
+
+from kintern_operator import handlers, metrics  # noqa: F401  (handlers register with kopf)
+from kintern_operator.kube import Kube
+from kintern_operator.leader import LeaderElector
+from kintern_operator.reconciler import CampaignReconciler
+from kintern_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+
+
+def run_operator(
+    namespaces: list[str],
+    settings: OperatorSettings,
+    liveness_port: int = 8081,
+    json_logs: bool = True,
+) -> int:
+    """Run until stopped or until leadership is lost (exit code 1)."""
+    kopf.configure(log_format=kopf.LogFormat.JSON if json_logs else kopf.LogFormat.PLAIN)
+    config.load_config()
+    api = client.ApiClient()
+    stop = threading.Event()
+    lost = threading.Event()
+    if settings.leader_election:
+        elector = LeaderElector(api, settings.leader_lease_name, settings.leader_lease_namespace)
+        if not elector.acquire(stop):
+            return 1
+        elector.keep(stop, on_lost=lambda: (lost.set(), stop.set()))
+    metrics.serve(settings.metrics_port)
+    memo = kopf.Memo(reconciler=CampaignReconciler(Kube(api), settings), namespaces=namespaces)
+    asyncio.run(
+        kopf.operator(
+            standalone=True,
+            clusterwide=not namespaces,
+            namespaces=namespaces,
+            liveness_endpoint=f"http://0.0.0.0:{liveness_port}/healthz",
+            stop_flag=stop,
+            memo=memo,
+        )
+    )
+    return 1 if lost.is_set() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_operator([], OperatorSettings()))
