@@ -114,9 +114,7 @@ class _Authority:
         )
         self.pair = self._save("ca", cert, self.key)
 
-    def _save(
-        self, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
-    ) -> CertPair:
+    def _save(self, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> CertPair:
         pair = CertPair(self.directory / f"{stem}.crt", self.directory / f"{stem}.key")
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         _write_key(key, pair.key)

@@ -1,0 +1,229 @@
+"""Brings one local cluster up and down: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and kwok on free loopback ports, then the fake node pools.
+
+`up` records every process it starts in `<state dir>/state.json` as it goes, so `down`
+(from any process, e.g. `make cluster-down`) stops exactly those, even after a failed
+start. Called by `python -m kintern.devcluster` and the integration-test fixture.
+"""
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kubernetes import client, config
+
+from kintern.devcluster import components, health, kwok, pki
+from kintern.devcluster.binaries import Binaries
+from kintern.devcluster.kubeconfig import write_cert_kubeconfig
+from kintern.devcluster.layout import KUBERNETES_SERVICE_IP, Layout, Ports
+from kintern.devcluster.nodes import NodePool, cpu_pool, create_nodes, gpu_pool, wait_nodes_ready
+from kintern.devcluster.ports import free_ports
+from kintern.devcluster.process import ProcessRecord, start, stop
+
+# Client certificates: file stem -> who the apiserver takes the holder to be.
+CLIENTS = {
+    "admin": pki.ClientIdentity("kintern-admin", ("system:masters",)),
+    "controller-manager": pki.ClientIdentity("system:kube-controller-manager"),
+    "scheduler": pki.ClientIdentity("system:kube-scheduler"),
+    "kwok": pki.ClientIdentity("kintern-kwok", ("system:masters",)),
+}
+ArgvBuilder = Callable[[Binaries, Layout, Ports], list[str]]
+
+
+class AlreadyRunning(RuntimeError):
+    """The state directory belongs to a cluster that is still running."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """What to start: where its state lives and how many fake nodes of each pool."""
+
+    state_dir: Path
+    gpu_nodes: int = 4
+    cpu_nodes: int = 2
+    timeout_seconds: float = 120.0
+
+    def pools(self) -> list[NodePool]:
+        return [gpu_pool(self.gpu_nodes), cpu_pool(self.cpu_nodes)]
+
+
+@dataclass(frozen=True)
+class RunningCluster:
+    """A started cluster, as `state.json` records it."""
+
+    state_dir: Path
+    ports: Ports
+    processes: list[ProcessRecord] = field(default_factory=list)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.state_dir)
+
+    @property
+    def server(self) -> str:
+        return self.ports.server
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The admin kubeconfig (user kintern-admin, group system:masters)."""
+        return self.layout.admin_kubeconfig
+
+    @property
+    def ca(self) -> Path:
+        return self.layout.pki / "ca.crt"
+
+    def save(self) -> None:
+        data = {"ports": asdict(self.ports), "processes": [asdict(p) for p in self.processes]}
+        self.layout.state_file.write_text(json.dumps(data, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, state_dir: Path) -> "RunningCluster | None":
+        """The cluster recorded in `state_dir`, or None if there is none."""
+        path = Layout(state_dir).state_file
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        processes = [ProcessRecord(**p) for p in data["processes"]]
+        return cls(state_dir, Ports(**data["ports"]), processes)
+
+    def api_client(self) -> client.ApiClient:
+        """A Kubernetes client with the admin credentials."""
+        return config.new_client_from_config(config_file=str(self.kubeconfig))
+
+
+def _log(message: str) -> None:
+    print(f"[devcluster] {message}", file=sys.stderr, flush=True)
+
+
+def _prepare(layout: Layout, ports: Ports) -> None:
+    """Fresh PKI, kubeconfigs and kwok config in the state directory."""
+    for stale in (layout.pki, layout.etcd_data, layout.logs, layout.root / "kubeconfigs"):
+        shutil.rmtree(stale, ignore_errors=True)
+    creds = pki.generate(layout.pki, CLIENTS, KUBERNETES_SERVICE_IP)
+    for stem, who in CLIENTS.items():
+        pair = creds.clients[stem]
+        write_cert_kubeconfig(
+            layout.kubeconfig(stem), ports.server, creds.ca.cert, pair.cert, pair.key, who.user
+        )
+    kwok.write_config(layout.kwok_config)
+
+
+def _health_checks(layout: Layout, ports: Ports) -> dict[str, health.HealthCheck]:
+    admin = health.client_context(
+        str(layout.pki / "ca.crt"), str(layout.pki / "admin.crt"), str(layout.pki / "admin.key")
+    )
+    insecure = health.insecure_context()
+    return {
+        "etcd": health.HealthCheck(f"http://127.0.0.1:{ports.etcd_client}/health"),
+        "kube-apiserver": health.HealthCheck(f"{ports.server}/readyz", admin),
+        "kube-controller-manager": health.HealthCheck(
+            f"https://127.0.0.1:{ports.controller_manager}/healthz", insecure
+        ),
+        "kube-scheduler": health.HealthCheck(
+            f"https://127.0.0.1:{ports.scheduler}/healthz", insecure
+        ),
+        "kwok": health.HealthCheck(f"http://127.0.0.1:{ports.kwok}/healthz"),
+    }
+
+
+# Start order; each group starts together and must be healthy before the next.
+_STAGES: list[dict[str, ArgvBuilder]] = [
+    {"etcd": components.etcd_argv},
+    {"kube-apiserver": components.apiserver_argv},
+    {
+        "kube-controller-manager": components.controller_manager_argv,
+        "kube-scheduler": components.scheduler_argv,
+        "kwok": components.kwok_argv,
+    },
+]
+
+
+class _Starter:
+    """Starts components, recording each in state.json before waiting on it."""
+
+    def __init__(self, cfg: ClusterConfig, binaries: Binaries, cluster: RunningCluster) -> None:
+        self.cfg, self.binaries, self.cluster = cfg, binaries, cluster
+        self.checks = _health_checks(cluster.layout, cluster.ports)
+
+    def start_group(self, group: dict[str, ArgvBuilder]) -> None:
+        started = []
+        for name, argv in group.items():
+            argv_list = argv(self.binaries, self.cluster.layout, self.cluster.ports)
+            record = start(name, argv_list, self.cluster.layout.log(name))
+            self.cluster.processes.append(record)
+            self.cluster.save()
+            started.append(record)
+        for record in started:
+            health.wait_healthy(record, self.checks[record.name], self.cfg.timeout_seconds)
+            _log(f"{record.name} healthy (pid {record.pid})")
+
+
+def _wait_default_service_account(api: client.ApiClient, timeout: float) -> None:
+    """The ServiceAccount controller has run once the `default` namespace has its account."""
+    core = client.CoreV1Api(api)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespaced_service_account("default", "default")
+            return
+        except client.ApiException as err:
+            if err.status != 404:
+                raise
+        time.sleep(0.3)
+    raise TimeoutError("kube-controller-manager created no default ServiceAccount")
+
+
+def _populate(cfg: ClusterConfig, cluster: RunningCluster) -> None:
+    api = cluster.api_client()
+    try:
+        pools = cfg.pools()
+        create_nodes(api, pools)
+        wait_nodes_ready(api, [n for p in pools for n in p.node_names()], cfg.timeout_seconds)
+        _log(f"fake nodes Ready: {', '.join(f'{p.count} {p.name}' for p in pools)}")
+        _wait_default_service_account(api, cfg.timeout_seconds)
+    finally:
+        api.close()
+
+
+def up(cfg: ClusterConfig, binaries: Binaries | None = None) -> RunningCluster:
+    """Start a cluster in `cfg.state_dir`; on any failure stop what was started and raise."""
+    binaries = binaries or Binaries.locate()
+    existing = RunningCluster.load(cfg.state_dir)
+    if existing and any(p.alive() for p in existing.processes):
+        raise AlreadyRunning(f"a cluster is running from {cfg.state_dir}; stop it with `down`")
+    cluster = RunningCluster(cfg.state_dir, Ports(*free_ports(6)))
+    cluster.layout.root.mkdir(parents=True, exist_ok=True)
+    _prepare(cluster.layout, cluster.ports)
+    cluster.save()
+    try:
+        starter = _Starter(cfg, binaries, cluster)
+        for group in _STAGES:
+            starter.start_group(group)
+        _populate(cfg, cluster)
+    except BaseException:
+        down(cfg.state_dir, keep_logs=True)
+        raise
+    _log(f"cluster up at {cluster.server}; kubeconfig {cluster.kubeconfig}")
+    return cluster
+
+
+def down(state_dir: Path, keep_logs: bool = True) -> list[str]:
+    """Stop the processes `up` recorded (newest first); returns the names it stopped."""
+    cluster = RunningCluster.load(state_dir)
+    if cluster is None:
+        return []
+    stopped = []
+    for record in reversed(cluster.processes):
+        if record.alive():
+            stop(record)
+            stopped.append(record.name)
+    layout = cluster.layout
+    layout.state_file.unlink(missing_ok=True)
+    shutil.rmtree(layout.etcd_data, ignore_errors=True)
+    if not keep_logs:
+        shutil.rmtree(layout.root, ignore_errors=True)
+    return stopped
