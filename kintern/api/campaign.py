@@ -6,6 +6,7 @@ from pydantic import Field
 
 from kintern.api.base import ApiModel
 from kintern.api.conditions import Condition
+from kintern.api.data import DatasetRef
 from kintern.api.rules import CrossFieldRule
 from kintern.api.times import DURATION_PATTERN
 
@@ -224,6 +225,11 @@ class CampaignSpec(ApiModel):
         min_length=1, description="baseModel: Hub id or path of the model to improve."
     )
     objective: Objective = Field(description="objective: the benchmark and target.")
+    datasets: list[DatasetRef] = Field(
+        default_factory=list,
+        description="datasets: training data the campaign offers; builtin/sweep needs at least "
+        "one, an LLM agent takes them as a starting point.",
+    )
     agent: AgentSpec = Field(description="agent: the planning agent.")
     budget: Budget = Field(description="budget: GPU-hours, run counts and deadline.")
     compute: Compute = Field(default_factory=Compute, description="compute: the GPU node pool.")

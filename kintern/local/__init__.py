@@ -1,0 +1,1 @@
+"""Local mode: `kintern run campaign.yaml` runs a campaign on one machine, no cluster."""
