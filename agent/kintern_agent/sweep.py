@@ -1,0 +1,232 @@
+"""`builtin/sweep`: a planner that needs no LLM, like a hyperparameter-tuning controller.
+
+It evaluates the base model, runs SFT with sound defaults, searches learning rate, then
+epochs, then the data mix (each round starting from the best so far, and a branch that
+loses is not pursued further), and ends with a final evaluation of the best checkpoint.
+It keeps no memory of its own: every decision is derived from the runs that exist, and
+run names are deterministic, so a restarted planner continues where it stopped and never
+creates a run twice.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from kintern.api.data import DatasetRef
+from kintern.api.run import (
+    TERMINAL_RUN_PHASES,
+    Hyperparameters,
+    RunResources,
+    TrainingRun,
+    TrainingRunSpec,
+)
+from kintern.core.backend import BackendError, CampaignBackend
+
+log = logging.getLogger(__name__)
+
+LR_FACTORS = (1.0, 10.0, 50.0)  # multiples of the starting learning rate
+EXTRA_EPOCHS = (2.0, 3.0)
+
+
+@dataclass
+class SweepSettings:
+    base_learning_rate: float = 2e-5
+    poll_seconds: float = 1.0
+
+
+@dataclass
+class Candidate:
+    """One SFT configuration the sweep may try."""
+
+    key: str
+    learning_rate: float
+    epochs: float = 1.0
+    datasets: list[DatasetRef] = field(default_factory=list)
+
+
+class SweepPlanner:
+    def __init__(
+        self,
+        backend: CampaignBackend,
+        stop: threading.Event | None = None,
+        settings: SweepSettings | None = None,
+    ) -> None:
+        self.backend = backend
+        self.stop = stop or threading.Event()
+        self.settings = settings or SweepSettings()
+        campaign = backend.campaign()
+        self.name = campaign.metadata["name"]
+        self.spec = campaign.spec
+        self.iterations = 0
+
+    # --- run bookkeeping ----------------------------------------------------------------
+
+    def _hours(self) -> float:
+        """Each run's share of the budget: what is left for the runs still to come."""
+        budget = self.spec.budget
+        gpus = max(1, self.spec.compute.gpus_per_run)
+        share = budget.gpu_hours / max(1, min(budget.max_runs, 8)) / gpus
+        limit = self.spec.approvals.policy.max_gpu_hours_per_run / gpus
+        if self.spec.approvals.mode == "Policy":
+            share = min(share, limit)
+        return round(max(0.01, min(1.0, share)), 4)
+
+    def _submit(self, suffix: str, spec: TrainingRunSpec) -> TrainingRun:
+        self.iterations += 1
+        self.backend.report_progress(self.iterations, 0, 0.0)
+        return self.backend.create_run(f"{self.name}-{suffix}", spec)
+
+    def _wait(self, names: list[str]) -> list[TrainingRun]:
+        while True:
+            runs = [self.backend.get_run(n) for n in names]
+            if all(r.status.phase in TERMINAL_RUN_PHASES for r in runs):
+                return runs
+            if self.stop.wait(self.settings.poll_seconds):
+                raise InterruptedError("the planner was stopped")
+
+    def _concurrently(self, batch: list[tuple[str, TrainingRunSpec]]) -> list[TrainingRun]:
+        names = [self._submit(suffix, spec).metadata["name"] for suffix, spec in batch]
+        return self._wait(names)
+
+    def _sft(self, c: Candidate) -> TrainingRunSpec:
+        return TrainingRunSpec(
+            campaign=self.name,
+            recipe="sft",
+            rationale=f"sweep {c.key}: learning rate {c.learning_rate:g}, {c.epochs:g} epochs",
+            datasets=c.datasets,
+            hyperparameters=Hyperparameters(learning_rate=c.learning_rate, epochs=c.epochs),
+            resources=RunResources(hours=self._hours()),
+        )
+
+    # --- the plan -----------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Plan until done; returns the summary it reports."""
+        if not self.spec.datasets:
+            summary = "builtin/sweep needs training data: list it in spec.datasets"
+            self.backend.report_progress(self.iterations, 0, 0.0, summary, done=True)
+            return summary
+        try:
+            summary = self._plan()
+        except InterruptedError:
+            return "stopped"
+        self.backend.report_progress(self.iterations, 0, 0.0, summary, done=True)
+        return summary
+
+    def _plan(self) -> str:
+        eval_spec = TrainingRunSpec(
+            campaign=self.name,
+            recipe="eval",
+            rationale="baseline: the base model before any training",
+            resources=RunResources(hours=self._hours()),
+        )
+        baseline = self._concurrently([("baseline", eval_spec)])[0]
+        scored: dict[str, tuple[Candidate, TrainingRun]] = {}
+        best = self._round_learning_rate(scored)
+        if best is not None:
+            best = self._round_epochs(best, scored)
+            best = self._round_mix(best, scored)
+        if best is None:
+            return "no SFT run succeeded; see the runs' diagnoses"
+        final = self._final_eval(scored[best.key][1])
+        return _summary(baseline, scored[best.key], final)
+
+    def _score(self, run: TrainingRun) -> float | None:
+        result = run.status.result
+        if run.status.phase != "Succeeded" or not result or not result.score:
+            return None
+        value = result.score.value
+        return value if self.spec.objective.direction == "maximize" else -value
+
+    def _better(self, a: TrainingRun, b: TrainingRun | None) -> bool:
+        sa, sb = self._score(a), (self._score(b) if b else None)
+        return sa is not None and (sb is None or sa > sb)
+
+    def _try(
+        self, candidates: list[Candidate], scored: dict[str, tuple[Candidate, TrainingRun]]
+    ) -> None:
+        limit = self.spec.budget.max_concurrent_runs
+        for i in range(0, len(candidates), limit):
+            chunk = candidates[i : i + limit]
+            runs = self._concurrently([(c.key, self._sft(c)) for c in chunk])
+            for c, run in zip(chunk, runs, strict=True):
+                scored[c.key] = (c, run)
+
+    def _best(self, scored: dict[str, tuple[Candidate, TrainingRun]]) -> Candidate | None:
+        best: tuple[Candidate, TrainingRun] | None = None
+        for c, run in scored.values():
+            if self._better(run, best[1] if best else None):
+                best = (c, run)
+        return best[0] if best else None
+
+    def _runs_left(self) -> int:
+        return self.spec.budget.max_runs - len(self.backend.list_runs()) - 1  # keep one: final
+
+    def _round_learning_rate(
+        self, scored: dict[str, tuple[Candidate, TrainingRun]]
+    ) -> Candidate | None:
+        base = self.settings.base_learning_rate
+        candidates = [
+            Candidate(f"lr{i + 1}", base * f, 1.0, list(self.spec.datasets))
+            for i, f in enumerate(LR_FACTORS)
+        ]
+        self._try(candidates[: max(1, self._runs_left())], scored)
+        return self._best(scored)
+
+    def _round_epochs(
+        self, best: Candidate, scored: dict[str, tuple[Candidate, TrainingRun]]
+    ) -> Candidate:
+        for epochs in EXTRA_EPOCHS:
+            if self._runs_left() < 1 or self.stop.is_set():
+                break
+            c = Candidate(f"ep{epochs:g}", best.learning_rate, epochs, best.datasets)
+            self._try([c], scored)
+            if self._best(scored) is not c:  # more epochs stopped helping: prune the branch
+                break
+            best = c
+        return self._best(scored) or best
+
+    def _round_mix(
+        self, best: Candidate, scored: dict[str, tuple[Candidate, TrainingRun]]
+    ) -> Candidate:
+        if len(self.spec.datasets) < 2:
+            return best
+        for i, only in enumerate(self.spec.datasets):
+            if self._runs_left() < 1:
+                break
+            mix = [
+                d.model_copy(update={"weight": 3.0 if d is only else 1.0})
+                for d in self.spec.datasets
+            ]
+            self._try([Candidate(f"mix{i + 1}", best.learning_rate, best.epochs, mix)], scored)
+        return self._best(scored) or best
+
+    def _final_eval(self, best_run: TrainingRun) -> TrainingRun | None:
+        spec = TrainingRunSpec(
+            campaign=self.name,
+            recipe="eval",
+            model=f"run:{best_run.metadata['name']}",
+            rationale=f"final evaluation of the best checkpoint ({best_run.metadata['name']})",
+            resources=RunResources(hours=self._hours()),
+        )
+        try:
+            return self._concurrently([("final", spec)])[0]
+        except BackendError as err:
+            log.warning("final evaluation not possible: %s", err)
+            return None
+
+
+def _value(run: TrainingRun | None) -> str:
+    result = run.status.result if run else None
+    return f"{result.score.value:.4f}" if result and result.score else "n/a"
+
+
+def _summary(
+    baseline: TrainingRun, best: tuple[Candidate, TrainingRun], final: TrainingRun | None
+) -> str:
+    c, run = best
+    return (
+        f"baseline {_value(baseline)}; best {run.metadata['name']} at {_value(run)} "
+        f"(learning rate {c.learning_rate:g}, {c.epochs:g} epochs); "
+        f"final evaluation {_value(final)}"
+    )
