@@ -4,6 +4,7 @@
 drift from the models.
 """
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,11 @@ def _resolve(node: Any, defs: dict[str, Any]) -> Any:
             continue
         if key in ("properties",):
             out[key] = {name: _resolve(v, defs) for name, v in value.items()}
-        elif key == "exclusiveMinimum":
+        # JSON Schema's numeric exclusive bounds become OpenAPI v3's minimum + flag; a node
+        # resolved twice (through a $ref) already holds the flag and keeps it as it is.
+        elif key == "exclusiveMinimum" and not isinstance(value, bool):
             out["minimum"], out["exclusiveMinimum"] = value, True
-        elif key == "exclusiveMaximum":
+        elif key == "exclusiveMaximum" and not isinstance(value, bool):
             out["maximum"], out["exclusiveMaximum"] = value, True
         else:
             out[key] = _resolve(value, defs)
@@ -197,9 +200,16 @@ def all_crds() -> dict[str, dict[str, Any]]:
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes y/Y/n/N, which YAML 1.1 readers (the apiserver, kubectl) take for booleans."""
+
+
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+
+
 def render(crd: dict[str, Any]) -> str:
     header = "# Generated from kintern/api by `make crds`; do not edit by hand.\n"
-    return header + yaml.safe_dump(crd, sort_keys=False, width=100)
+    return header + yaml.dump(crd, Dumper=_Dumper, sort_keys=False, width=100)
 
 
 def write_all(directory: Path) -> list[Path]:
