@@ -30,7 +30,13 @@ def run_operator(
     stop = threading.Event()
     lost = threading.Event()
     if settings.leader_election:
-        elector = LeaderElector(api, settings.leader_lease_name, settings.leader_lease_namespace)
+        elector = LeaderElector(
+            api,
+            settings.leader_lease_name,
+            settings.leader_lease_namespace,
+            lease_seconds=settings.leader_lease_seconds,
+            renew_seconds=max(1.0, settings.leader_lease_seconds / 3),
+        )
         if not elector.acquire(stop):
             return 1
         elector.keep(stop, on_lost=lambda: (lost.set(), stop.set()))

@@ -18,3 +18,4 @@ class OperatorSettings(BaseSettings):
     leader_election: bool = True
     leader_lease_name: str = "kintern-operator"
     leader_lease_namespace: str = "default"
+    leader_lease_seconds: int = 15
