@@ -1,0 +1,1 @@
+"""Test support: builders and fakes shared by the test tiers."""

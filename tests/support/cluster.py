@@ -1,0 +1,122 @@
+"""The integration tests' view of a running cluster: admin access, kubectl, fresh
+namespaces, and real ServiceAccount credentials (TokenRequest) so RBAC is tested for real.
+
+Built by the `cluster` session fixture in `tests/integration/conftest.py`.
+"""
+
+import re
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubernetes import client, config
+
+from kintern.devcluster.kubeconfig import write_token_kubeconfig
+from kintern.devcluster.kubectl import kubectl
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CRDS_DIR = REPO_ROOT / "crds"
+
+
+class KubectlFailed(AssertionError):
+    """kubectl exited non-zero where the test expected success."""
+
+
+@dataclass
+class Cluster:
+    """A running cluster, seen by a test as its admin (group system:masters)."""
+
+    kubeconfig: Path
+    api: client.ApiClient
+    workdir: Path
+
+    @classmethod
+    def connect(cls, kubeconfig: Path, workdir: Path) -> "Cluster":
+        """Admin access through `kubeconfig`; `workdir` holds ServiceAccount kubeconfigs."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        api = config.new_client_from_config(config_file=str(kubeconfig))
+        return cls(kubeconfig, api, workdir)
+
+    @property
+    def server(self) -> str:
+        return str(self.api.configuration.host)
+
+    @property
+    def ca_file(self) -> Path:
+        return Path(self.api.configuration.ssl_ca_cert)
+
+    def kubectl(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        kubeconfig: Path | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the wheel's kubectl as admin (or with `kubeconfig`); KubectlFailed on error."""
+        argv = [str(kubectl()), f"--kubeconfig={kubeconfig or self.kubeconfig}", *args]
+        done = subprocess.run(
+            argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if check and done.returncode != 0:
+            raise KubectlFailed(
+                f"kubectl {' '.join(args)} exited {done.returncode}:\n{done.stderr}{done.stdout}"
+            )
+        return done
+
+    def service_account_token(
+        self, namespace: str, name: str, expiration_seconds: int = 3600
+    ) -> str:
+        """A bound token for ServiceAccount `namespace/name`, from the TokenRequest API."""
+        request = client.AuthenticationV1TokenRequest(
+            spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=expiration_seconds)
+        )
+        response = client.CoreV1Api(self.api).create_namespaced_service_account_token(
+            name, namespace, request
+        )
+        return str(response.status.token)
+
+    def service_account_client(self, namespace: str, name: str) -> client.ApiClient:
+        """An ApiClient that acts as ServiceAccount `namespace/name` (RBAC applies)."""
+        cfg = client.Configuration()
+        cfg.host = self.server
+        cfg.ssl_ca_cert = str(self.ca_file)
+        cfg.api_key = {"authorization": self.service_account_token(namespace, name)}
+        cfg.api_key_prefix = {"authorization": "Bearer"}
+        return client.ApiClient(cfg)
+
+    def service_account_kubeconfig(self, namespace: str, name: str) -> Path:
+        """A kubeconfig for ServiceAccount `namespace/name`, for `kubectl(kubeconfig=...)`."""
+        path = self.workdir / f"sa-{namespace}-{name}.kubeconfig"
+        token = self.service_account_token(namespace, name)
+        return write_token_kubeconfig(
+            path, self.server, self.ca_file, token, f"system:serviceaccount:{namespace}:{name}"
+        )
+
+    def create_namespace(self, hint: str = "test", timeout: float = 30) -> str:
+        """A new namespace named after `hint`, once its `default` ServiceAccount exists."""
+        slug = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-")[:40].rstrip("-") or "test"
+        name = f"{slug}-{uuid.uuid4().hex[:6]}"
+        core = client.CoreV1Api(self.api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            accounts = core.list_namespaced_service_account(
+                name, field_selector="metadata.name=default"
+            )
+            if accounts.items:
+                return name
+            time.sleep(0.1)
+        raise TimeoutError(f"namespace {name} got no default ServiceAccount in {timeout:.0f}s")
+
+    def delete_namespace(self, name: str) -> None:
+        """Delete a namespace without waiting for it to go."""
+        client.CoreV1Api(self.api).delete_namespace(name)
+
+    def apply_crds(self, directory: Path = CRDS_DIR) -> None:
+        """Apply the CRD manifests (server-side) and wait until each is Established."""
+        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(directory))
+        names = self.kubectl("get", "-f", str(directory), "-o", "name").stdout.split()
+        self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *names)
