@@ -1,0 +1,85 @@
+"""`kintern agent`: run a campaign's agent, headless in its pod or interactive in a terminal.
+
+In the pod the operator sets KINTERN_CAMPAIGN and KINTERN_NAMESPACE and the
+credentials Secret's keys (ANTHROPIC_API_KEY, HF_TOKEN, ...) as environment; the
+ServiceAccount token is mounted. In a terminal, `--kubeconfig` and `--campaign` do the
+same from a workstation and each step is shown as it happens.
+"""
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from kintern.core.backend import BackendError, CampaignBackend
+from kintern_agent.display import LogDisplay, RichDisplay
+from kintern_agent.factory import build_agent
+from kintern_agent.providers import ModelError
+from kintern_agent.providers.base import ChatModel
+
+EXIT_OK = 0
+EXIT_STOPPED = 1
+EXIT_CANNOT_START = 2
+
+
+def agent_main(
+    campaign: str | None = None,
+    namespace: str | None = None,
+    kubeconfig: Path | None = None,
+    trace_dir: Path | None = None,
+    interactive: bool | None = None,
+) -> int:
+    """Run the agent of `campaign` (default $KINTERN_CAMPAIGN) in `namespace` (default
+    $KINTERN_NAMESPACE, else default) on the cluster; the exit code: 0 finished or
+    reached its iteration limit, 1 stopped early (see the campaign's agentSummary),
+    2 could not start."""
+    name = campaign or os.environ.get("KINTERN_CAMPAIGN")
+    ns = namespace or os.environ.get("KINTERN_NAMESPACE") or "default"
+    console = Console(stderr=True)
+    if not name:
+        console.print("no campaign: pass --campaign or set KINTERN_CAMPAIGN")
+        return EXIT_CANNOT_START
+    from kintern_agent.backends.kubernetes import KubernetesBackend
+
+    backend = KubernetesBackend.connect(name, ns, kubeconfig)
+    tty = sys.stdout.isatty() if interactive is None else interactive
+    return run_agent(backend, trace_dir=trace_dir or default_trace_dir(name), interactive=tty)
+
+
+def run_agent(
+    backend: CampaignBackend,
+    *,
+    trace_dir: Path,
+    interactive: bool = False,
+    model: ChatModel | None = None,
+) -> int:
+    """Run the agent of the backend's campaign to its end; the exit code as agent_main's."""
+    console = Console(stderr=not interactive)
+    if not interactive:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        campaign = backend.campaign()
+        display = RichDisplay(console) if interactive else LogDisplay()
+        agent = build_agent(campaign, backend, trace_dir=trace_dir, model=model, display=display)
+    except (BackendError, ModelError) as e:
+        console.print(f"the agent cannot start: {e}")
+        return EXIT_CANNOT_START
+    try:
+        outcome = agent.run()
+    finally:
+        agent.close()
+    console.print(
+        f"agent {outcome.status} after {outcome.iterations} iterations, {outcome.tokens} "
+        f"tokens, ${outcome.cost_usd:.2f}; trace in {trace_dir}\n{outcome.summary}"
+    )
+    return EXIT_OK if outcome.ok else EXIT_STOPPED
+
+
+def default_trace_dir(campaign: str) -> Path:
+    root = os.environ.get("KINTERN_TRACE_DIR") or os.path.join(
+        tempfile.gettempdir(), "kintern-agent"
+    )
+    return Path(root) / campaign

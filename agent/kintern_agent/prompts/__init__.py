@@ -1,0 +1,19 @@
+"""The agent's prompts, kept as YAML package data (agent.yaml) and rendered with Jinja."""
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from smolagents.agents import populate_template
+
+
+@cache
+def _templates() -> dict[str, str]:
+    text = resources.files(__package__).joinpath("agent.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def render(name: str, **variables: Any) -> str:
+    """The prompt `name` from agent.yaml with `variables` filled in (all must be given)."""
+    return populate_template(_templates()[name], variables)

@@ -1,0 +1,87 @@
+"""Tool: propose a data-preparation script, run as a `custom` TrainingRun."""
+
+from typing import Any
+
+from kintern_agent.backends import ScriptStore
+from kintern_agent.tools.base import KinternTool, ToolError
+from kintern_agent.tools.context import CampaignContext
+from kintern_agent.tools.create_training_run import DATASET_ITEM
+from kintern_agent.tools.submit import build_spec, submit
+
+MAX_SCRIPT_CHARS = 64_000
+
+
+class ProposeDataPrep(KinternTool):
+    name = "propose_data_prep"
+    description = (
+        "Propose a Python data-preparation script (filter, reformat, mix or synthesise data) "
+        "that runs as a custom run on the cluster. It reads the given data sets and writes "
+        "its output under the directory in the KINTERN_OUTPUT_DIR environment variable; the "
+        "run's result names where the output went, so a later run can train on it. Custom "
+        "code needs the campaign's allowCustomCode policy and a person's approval."
+    )
+    inputs = {
+        "script": {
+            "type": "string",
+            "description": "The Python script (at most 64,000 characters).",
+        },
+        "rationale": {"type": "string", "description": "What it does and why, for the approver."},
+        "datasets": {
+            "type": "array",
+            "items": DATASET_ITEM,
+            "description": "The data sets the script reads.",
+        },
+        "args": {
+            "type": "array",
+            "items": {"type": "string"},
+            "nullable": True,
+            "description": "Command-line arguments for the script.",
+        },
+        "hours": {
+            "type": "number",
+            "nullable": True,
+            "description": "Wall-time limit in hours (default 1).",
+        },
+        "gpus": {
+            "type": "integer",
+            "nullable": True,
+            "description": "GPUs (default 0: data preparation rarely needs one).",
+        },
+    }
+
+    def __init__(self, ctx: CampaignContext):
+        super().__init__()
+        self.ctx = ctx
+
+    def forward(
+        self,
+        script: str,
+        rationale: str,
+        datasets: list[Any],
+        args: list[str] | None = None,
+        hours: float | None = None,
+        gpus: int | None = None,
+    ) -> str:
+        store = self.ctx.backend
+        if not isinstance(store, ScriptStore):
+            raise ToolError(
+                "this cluster cannot hold custom scripts yet; prepare data with the built-in "
+                "recipes' column mapping and data set mixtures instead"
+            )
+        if len(script) > MAX_SCRIPT_CHARS:
+            raise ToolError(f"the script has {len(script)} characters; at most {MAX_SCRIPT_CHARS}")
+        resources: dict[str, Any] = {"gpus": 0 if gpus is None else gpus}
+        if hours is not None:
+            resources["hours"] = hours
+        body = {
+            "campaign": self.ctx.runs.campaign,
+            "recipe": "custom",
+            "rationale": rationale,
+            "datasets": datasets,
+            "resources": resources,
+            "script": {"args": args or []},
+        }
+        build_spec(body)
+        reference = store.store_script(self.ctx.runs.next_name(), script)
+        body["script"] = {**reference.to_dict(), "args": args or []}
+        return submit(self.ctx, build_spec(body))
