@@ -1,0 +1,32 @@
+# Kintern: the commands the README and CI use. `make test` is the whole suite.
+
+PYTHON ?= python3
+CLUSTER_DIR ?= .kintern/cluster
+
+.PHONY: install controlplane cluster-up cluster-down quickstart crds lint test
+
+install:  ## Python packages: kintern with every extra, editable
+	$(PYTHON) -m pip install -e ".[dev]"
+
+controlplane:  ## Build (once per machine) and cache etcd, Kubernetes, kwok and helm
+	bash hack/build-controlplane.sh
+
+cluster-up:  ## Start the local control plane; prints the lines to eval
+	@bash hack/build-controlplane.sh etcd kwok kubernetes >/dev/null
+	@$(PYTHON) -m kintern.devcluster up --state-dir $(CLUSTER_DIR)
+
+cluster-down:  ## Stop exactly the processes cluster-up started
+	@$(PYTHON) -m kintern.devcluster down --state-dir $(CLUSTER_DIR)
+
+quickstart:  ## The local control plane with the CRDs and the example campaign
+	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/quickstart.sh
+
+crds:  ## Render crds/ from the API models in kintern/api
+	$(PYTHON) -m kintern.api.crd crds
+
+lint:
+	ruff check .
+	ruff format --check .
+
+test: controlplane  ## Every test: unit, integration (real control plane), trainer, agent
+	$(PYTHON) -m pytest
