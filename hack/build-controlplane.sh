@@ -84,18 +84,27 @@ go_install() {
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
+# Prometheus and promtool from one module version: the chart's tests scrape the operator
+# with the first and check the alert rules with the second.
+build_prometheus() {
+  local module="github.com/prometheus/prometheus"
+  go_install prometheus "$PROMETHEUS_VERSION" "$module/cmd/prometheus@$PROMETHEUS_VERSION" prometheus
+  go_install promtool "$PROMETHEUS_VERSION" "$module/cmd/promtool@$PROMETHEUS_VERSION" promtool
+}
+
 main() {
   mkdir -p "$CACHE_ROOT"
   local targets=("${@:-all}")
   for t in "${targets[@]}"; do
     case "$t" in
       all) build_etcd; go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok
-           build_kubernetes; go_install helm "$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm ;;
+           build_kubernetes; go_install helm "$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm
+           build_prometheus ;;
       etcd) build_etcd ;;
       kwok) go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
       kubernetes) build_kubernetes ;;
       helm) go_install helm "$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm ;;
-      prometheus) go_install prometheus "$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" prometheus ;;
+      prometheus) build_prometheus ;;
       paths) ;;
       *) log "unknown target $t (use all, etcd, kwok, kubernetes, helm, prometheus)"; exit 2 ;;
     esac
@@ -106,6 +115,7 @@ KINTERN_KUBE_BIN=$CACHE_ROOT/kubernetes-$K8S_VERSION
 KINTERN_KWOK=$CACHE_ROOT/kwok-$KWOK_VERSION/kwok
 KINTERN_HELM=$CACHE_ROOT/helm-$HELM_VERSION/helm
 KINTERN_PROMETHEUS=$CACHE_ROOT/prometheus-$PROMETHEUS_VERSION/prometheus
+KINTERN_PROMTOOL=$CACHE_ROOT/promtool-$PROMETHEUS_VERSION/promtool
 PATHS
 }
 
