@@ -189,12 +189,8 @@ def _populate(cfg: ClusterConfig, cluster: RunningCluster) -> None:
         api.close()
 
 
-def up(cfg: ClusterConfig, binaries: Binaries | None = None) -> RunningCluster:
-    """Start a cluster in `cfg.state_dir`; on any failure stop what was started and raise."""
-    binaries = binaries or Binaries.locate()
-    existing = RunningCluster.load(cfg.state_dir)
-    if existing and any(p.alive() for p in existing.processes):
-        raise AlreadyRunning(f"a cluster is running from {cfg.state_dir}; stop it with `down`")
+def _start_once(cfg: ClusterConfig, binaries: Binaries) -> RunningCluster:
+    """One attempt on fresh ports; on any failure stop what was started and raise."""
     cluster = RunningCluster(cfg.state_dir, Ports(*free_ports(6)))
     cluster.layout.root.mkdir(parents=True, exist_ok=True)
     _prepare(cluster.layout, cluster.ports)
@@ -207,6 +203,27 @@ def up(cfg: ClusterConfig, binaries: Binaries | None = None) -> RunningCluster:
     except BaseException:
         down(cfg.state_dir, keep_logs=True)
         raise
+    return cluster
+
+
+def up(cfg: ClusterConfig, binaries: Binaries | None = None, attempts: int = 3) -> RunningCluster:
+    """Start a cluster in `cfg.state_dir`. A port that another process took between being
+    picked and being bound costs one more attempt on new ports; any other failure raises."""
+    binaries = binaries or Binaries.locate()
+    existing = RunningCluster.load(cfg.state_dir)
+    if existing and any(p.alive() for p in existing.processes):
+        raise AlreadyRunning(f"a cluster is running from {cfg.state_dir}; stop it with `down`")
+    for _ in range(attempts - 1):
+        try:
+            return _announce(_start_once(cfg, binaries))
+        except health.ComponentFailed as err:
+            if "address already in use" not in str(err):
+                raise
+            _log(f"a port was taken meanwhile ({str(err).splitlines()[0]}); trying new ports")
+    return _announce(_start_once(cfg, binaries))
+
+
+def _announce(cluster: RunningCluster) -> RunningCluster:
     _log(f"cluster up at {cluster.server}; kubeconfig {cluster.kubeconfig}")
     return cluster
 

@@ -6,7 +6,6 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from kintern.devcluster.process import ProcessRecord, log_tail
@@ -54,20 +53,14 @@ def failure(record: ProcessRecord, why: str) -> ComponentFailed:
     )
 
 
-def wait_until(
-    record: ProcessRecord, ready: Callable[[], bool], what: str, timeout: float = 60.0
-) -> None:
-    """Poll `ready` until True; raise ComponentFailed if the process dies or time runs out."""
+def wait_healthy(record: ProcessRecord, check: HealthCheck, timeout: float = 60.0) -> None:
+    """Poll the health URL until it answers 200; ComponentFailed if the process dies first
+    or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not record.alive():
-            raise failure(record, f"exited before {what}")
-        if ready():
+            raise failure(record, f"exited before answering {check.url}")
+        if check.ok():
             return
         time.sleep(0.2)
-    raise failure(record, f"not {what} after {timeout:.0f}s")
-
-
-def wait_healthy(record: ProcessRecord, check: HealthCheck, timeout: float = 60.0) -> None:
-    """Wait until the component answers 200 on its health URL."""
-    wait_until(record, check.ok, f"healthy at {check.url}", timeout)
+    raise failure(record, f"still not answering {check.url} after {timeout:.0f}s")
