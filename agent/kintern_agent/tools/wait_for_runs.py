@@ -39,7 +39,7 @@ class WaitForRuns(KinternTool):
         minutes = max(0.0, min(timeout_minutes or DEFAULT_MINUTES, MAX_MINUTES))
         runs = self._read(names)
         if not runs:
-            raise ToolError("nothing to wait for: no run is pending, queued or running")
+            return self._nothing_to_wait_for()
         clock = self.ctx.clock
         start, first = clock.now(), {name_of(r): r.status.phase for r in runs}
         while True:
@@ -50,6 +50,16 @@ class WaitForRuns(KinternTool):
                 return _report(runs, changed, done, waited)
             clock.sleep(min(self.ctx.poll_s, minutes * 60 - waited))
             runs = self._read([name_of(r) for r in runs])
+
+    def _nothing_to_wait_for(self) -> str:
+        try:
+            runs = self.ctx.backend.list_runs()
+        except BackendError as e:
+            raise ToolError(f"cannot read the runs: {e}") from e
+        if not runs:
+            raise ToolError("nothing to wait for: no run has been created yet")
+        lines = "\n".join(run_line(r) for r in runs)
+        return f"nothing to wait for: no run is pending, queued or running. All runs:\n{lines}"
 
     def _read(self, names: list[str] | None) -> list[TrainingRun]:
         backend = self.ctx.backend

@@ -1,0 +1,1 @@
+"""Agent tests: the real loop driven by a scripted model, tools against local servers."""

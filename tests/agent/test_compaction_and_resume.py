@@ -1,0 +1,173 @@
+"""Long histories are compacted (and fail closed); a restarted agent resumes without duplicates."""
+
+import itertools
+
+import pytest
+
+from kintern_agent.agent import CONTEXT_OVERFLOW, FINISHED
+from kintern_agent.backends.memory import MemoryBackend, succeeded
+from kintern_agent.messages import Message
+from kintern_agent.providers.scripted import call
+from tests.agent.helpers import a_campaign, make_agent, tool_texts
+
+SCIQ = {"name": "allenai/sciq"}
+COMPACTED = "[Earlier steps were compacted"
+
+
+def researcher(messages: list[Message]):
+    """Searches on and on until it finds its memory compacted, then finishes."""
+    if any(COMPACTED in m.text for m in messages):
+        return call("finish", summary="continued after compaction")
+    searches = sum(1 for m in messages if m.tool_name == "search_papers")
+    return call("search_papers", query=f"topic {searches}")
+
+
+def test_a_long_history_is_compacted_keeping_system_task_runs_and_last_steps(tmp_path, web):
+    campaign = a_campaign(agent={"model": "scripted/none.yaml", "compactAtTokens": 8000})
+    script = itertools.chain(
+        [call("create_training_run", recipe="eval", rationale="Baseline.")],
+        itertools.repeat(researcher),
+    )
+    agent, model, _ = make_agent(
+        tmp_path,
+        script,
+        web=web,
+        campaign=campaign,
+        summarize=lambda shown: "Searched papers on GRPO and GPQA; proposed the baseline.",
+    )
+
+    outcome = agent.run()
+
+    assert outcome.status == FINISHED
+    assert len(model.summary_calls) == 1
+    event = next(e for e in agent.trace.jsonl.read_text().splitlines() if '"compaction"' in e)
+    before, after = _counts(event)
+    print(f"\ncompaction: {before} tokens before, {after} after (limit 8000)")
+    assert before > 8000 > 0.6 * 8000 >= after
+    after_compaction = model.calls[-1]
+    assert after_compaction[0].role == "system"
+    assert after_compaction[1].text.startswith("Start the campaign `demo`")
+    summary = after_compaction[2].text
+    assert "Searched papers on GRPO" in summary
+    assert "Runs created so far (authoritative): demo-r001" in summary
+    assert len(after_compaction) < len(model.calls[-2])
+    shown_to_summarizer = model.summary_calls[0][1].text
+    assert "create_training_run" in shown_to_summarizer
+
+
+def test_compaction_that_cannot_fit_stops_instead_of_looping(tmp_path, web):
+    campaign = a_campaign(
+        goal="Improve GPQA. " + "Background notes. " * 2500,
+        agent={"model": "scripted/none.yaml", "compactAtTokens": 5000},
+    )
+    agent, model, backend = make_agent(
+        tmp_path, itertools.repeat(researcher), web=web, campaign=campaign
+    )
+
+    outcome = agent.run()
+
+    assert outcome.status == CONTEXT_OVERFLOW
+    assert "after compaction" in outcome.summary and "compactAtTokens" in outcome.summary
+    assert model.calls == [] and len(model.summary_calls) <= 1
+    assert backend.progress[-1].done
+
+
+class Killed(Exception):
+    """The pod was killed (raised from inside the loop by the test)."""
+
+
+def kill(messages: list[Message]):
+    raise Killed()
+
+
+def test_a_restart_resumes_where_it_stopped(tmp_path, web):
+    first = [
+        call("create_training_run", recipe="sft", rationale="First run.", datasets=[SCIQ]),
+        call("list_runs"),
+        kill,
+    ]
+    agent, _, backend = make_agent(tmp_path, first, web=web, outcomes=[succeeded(0.3)])
+    with pytest.raises(Killed):
+        agent.run()
+
+    def resumed(messages: list[Message]):
+        note = messages[-1].text
+        assert "restarted and resumes here (iteration 2)" in note
+        assert "demo-r001 | sft" in note
+        return call(
+            "create_training_run", recipe="sft", rationale="Second run.", datasets=[SCIQ], hours=2
+        )
+
+    second = [resumed, call("finish", summary="two runs")]
+    agent, model, backend = make_agent(tmp_path, second, web=web, backend=backend)
+    outcome = agent.run()
+
+    assert outcome.status == FINISHED and outcome.iterations == 4
+    assert [r.metadata["name"] for r in backend.list_runs()] == ["demo-r001", "demo-r002"]
+    assert "Created run demo-r002" in tool_texts(model.calls[-1], "create_training_run")[-1]
+
+
+class DiesAfterCreating(MemoryBackend):
+    """A backend whose pod dies after the first run is created, before state is saved."""
+
+    died = False
+
+    def save_state(self, state: str) -> None:
+        if self.create_calls and not self.died:
+            self.died = True
+            raise Killed()
+        super().save_state(state)
+
+
+def test_a_step_replayed_after_a_crash_never_creates_a_run_twice(tmp_path, web):
+    propose = call("create_training_run", recipe="sft", rationale="First run.", datasets=[SCIQ])
+    backend = DiesAfterCreating(a_campaign())
+    agent, _, _ = make_agent(tmp_path, [propose], web=web, backend=backend)
+    with pytest.raises(Killed):
+        agent.run()
+    assert backend.state is None  # the step that created the run was never saved
+
+    agent, model, _ = make_agent(
+        tmp_path, [propose, call("finish", summary="one run")], web=web, backend=backend
+    )
+    assert agent.run().status == FINISHED
+
+    assert backend.create_calls == ["demo-r001", "demo-r001"]
+    assert len(backend.list_runs()) == 1
+    assert "Created run demo-r001" in tool_texts(model.calls[-1], "create_training_run")[0]
+
+
+def test_a_replayed_name_with_another_spec_is_reported_not_overwritten(tmp_path, web):
+    backend = DiesAfterCreating(a_campaign())
+    first = call("create_training_run", recipe="sft", rationale="First.", datasets=[SCIQ])
+    agent, _, _ = make_agent(tmp_path, [first], web=web, backend=backend)
+    with pytest.raises(Killed):
+        agent.run()
+
+    other = call("create_training_run", recipe="dpo", rationale="Other.", datasets=[SCIQ])
+    agent, model, _ = make_agent(
+        tmp_path, [other, other, call("finish", summary="ok")], web=web, backend=backend
+    )
+    agent.run()
+
+    texts = tool_texts(model.calls[-1], "create_training_run")
+    assert "demo-r001 already existed with another spec" in texts[0]
+    assert "Created run demo-r002 (dpo)" in texts[1]
+    assert [r.spec.recipe for r in backend.list_runs()] == ["sft", "dpo"]
+
+
+def test_a_finished_agent_does_not_start_again(tmp_path, web):
+    agent, _, backend = make_agent(tmp_path, [call("finish", summary="done")], web=web)
+    agent.run()
+    again, model, _ = make_agent(tmp_path, [], web=web, backend=backend)
+
+    outcome = again.run()
+
+    assert (outcome.status, outcome.summary) == (FINISHED, "done") and model.calls == []
+
+
+def _counts(event_line: str) -> tuple[int, int]:
+    import json
+
+    event = json.loads(event_line)
+    return event["before"], event["after"]
