@@ -1,0 +1,88 @@
+"""The `custom` recipe: a user's script, run under the same result protocol.
+
+The script runs as `python SCRIPT ARGS...` with these environment variables:
+KINTERN_RUN_REQUEST_FILE (the RunRequest as YAML), KINTERN_MODEL (the start model),
+KINTERN_CHECKPOINT_DIR (save a trained model here, as a normal HF directory) and
+KINTERN_RESULT_FILE (optionally write JSON {"metrics": {name: number}, "history":
+[per-step logs]}). The trainer then evaluates the checkpoint, so the score is measured the
+same way for every recipe. In a cluster the ConfigMap's script.py is mounted at
+CONFIGMAP_SCRIPT_PATH.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from kintern_trainer.errors import ScriptError, SpecError
+from kintern_trainer.recipes.common import RecipeContext, TrainOutput
+
+CONFIGMAP_SCRIPT_PATH = "/kintern/script/script.py"
+RESULT_FILENAME = "script-result.json"
+TAIL_LINES = 40
+
+
+def script_path(ctx: RecipeContext) -> Path:
+    """The script to run: spec.script.path, else the mounted ConfigMap's script."""
+    script = ctx.request.spec.script
+    if script is None:
+        raise SpecError("a custom run needs spec.script (path or configMap)")
+    path = Path(script.path or CONFIGMAP_SCRIPT_PATH)
+    if not path.is_file():
+        raise SpecError(f"custom script {path} does not exist")
+    return path
+
+
+def train(ctx: RecipeContext) -> TrainOutput:
+    path = script_path(ctx)
+    ctx.output_dir.mkdir(parents=True, exist_ok=True)
+    request_file = ctx.output_dir / "run-request.yaml"
+    request_file.write_text(yaml.safe_dump(ctx.request.to_dict()))
+    result_file = ctx.output_dir / RESULT_FILENAME
+    env = os.environ | {
+        "KINTERN_RUN_REQUEST_FILE": str(request_file),
+        "KINTERN_MODEL": ctx.model_path,
+        "KINTERN_CHECKPOINT_DIR": str(ctx.checkpoint_dir),
+        "KINTERN_RESULT_FILE": str(result_file),
+    }
+    script = ctx.request.spec.script
+    args = script.args if script else []
+    _run_script([sys.executable, str(path), *args], env)
+    metrics, history = _read_result(result_file)
+    checkpoint = ctx.checkpoint_dir if (ctx.checkpoint_dir / "config.json").is_file() else None
+    return TrainOutput(checkpoint=checkpoint, history=history, metrics=metrics)
+
+
+def _run_script(command: list[str], env: dict[str, str]) -> None:
+    """Run the script, echoing its output, and fail with the output's tail if it fails.
+    (Its time limit is the Job's deadline, or the caller's in local mode.)"""
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        for line in proc.stdout or ():
+            sys.stdout.write(line)
+            tail.append(line)
+        code = proc.wait()
+    if code != 0:
+        raise ScriptError(f"custom script exited with code {code}; last output:\n{''.join(tail)}")
+
+
+def _read_result(path: Path) -> tuple[dict[str, float], list[dict[str, float]]]:
+    if not path.is_file():
+        return {}, []
+    try:
+        data = json.loads(path.read_text())
+        metrics = {str(k): float(v) for k, v in data.get("metrics", {}).items()}
+        history = [dict(entry) for entry in data.get("history", [])]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ScriptError(
+            f"{path.name} must be JSON {{'metrics': {{name: number}}, 'history': [...]}}: {exc}"
+        ) from exc
+    return metrics, history
