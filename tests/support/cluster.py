@@ -76,6 +76,7 @@ class Cluster:
         response = client.CoreV1Api(self.api).create_namespaced_service_account_token(
             name, namespace, request
         )
+        assert response.status is not None, "TokenRequest answered without a token"
         return str(response.status.token)
 
     def service_account_client(self, namespace: str, name: str) -> client.ApiClient:

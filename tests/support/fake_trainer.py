@@ -44,7 +44,7 @@ Plan = Outcome | Sequence[Outcome]
 
 def job_name_of(pod: client.V1Pod) -> str | None:
     """The name of the Job that owns the pod, if any."""
-    for owner in pod.metadata.owner_references or []:
+    for owner in (pod.metadata and pod.metadata.owner_references) or []:
         if owner.kind == "Job":
             return str(owner.name)
     return None
@@ -124,26 +124,27 @@ class FakeTrainer:
                 return
 
     def _consider(self, pod: client.V1Pod) -> None:
-        job = job_name_of(pod)
-        if job is None or pod.status.phase != "Running" or pod.metadata.deletion_timestamp:
+        job, meta = job_name_of(pod), pod.metadata
+        running = pod.status is not None and pod.status.phase == "Running"
+        if job is None or meta is None or not running or meta.deletion_timestamp:
             return
         with self._lock:
-            if pod.metadata.uid in self._seen:
+            if meta.uid in self._seen:
                 return
-            self._seen.add(pod.metadata.uid)
+            self._seen.add(str(meta.uid))
             outcome = self._outcome_for(job)
         if outcome is None:
             return
-        timer = threading.Timer(outcome.after_seconds, self._complete, (pod, outcome))
+        timer = threading.Timer(outcome.after_seconds, self._complete, (str(meta.name), outcome))
         self._timers.append(timer)
         timer.start()
 
-    def _complete(self, pod: client.V1Pod, outcome: Outcome) -> None:
+    def _complete(self, pod_name: str, outcome: Outcome) -> None:
         body = {"metadata": {"annotations": outcome.annotations()}}
         try:
-            self.core.patch_namespaced_pod(pod.metadata.name, self.namespace, body)
+            self.core.patch_namespaced_pod(pod_name, self.namespace, body)
         except client.ApiException as err:
             if err.status != 404:  # a pod that is already gone needs no outcome
                 self._errors.append(err)
             return
-        self.completed[pod.metadata.name] = outcome
+        self.completed[pod_name] = outcome
