@@ -30,3 +30,20 @@ lint:
 
 test: controlplane  ## Every test: unit, integration (real control plane), trainer, agent
 	$(PYTHON) -m pytest
+
+.PHONY: chart-crds dashboard chart-lint kind-e2e
+
+chart-crds:  ## Copy crds/ into charts/kintern/crds (a test fails when they drift)
+	rm -f charts/kintern/crds/*.yaml
+	cp crds/*.yaml charts/kintern/crds/
+
+dashboard:  ## Regenerate the chart's Grafana dashboard from kintern/observability/dashboard.py
+	$(PYTHON) -m kintern.observability.dashboard charts/kintern/dashboards/kintern.json
+
+chart-lint:  ## helm lint the chart; hadolint the Dockerfiles; shellcheck kind-e2e
+	$$(bash hack/build-controlplane.sh helm | sed -n 's/^KINTERN_HELM=//p') lint --strict charts/kintern
+	hadolint operator/Dockerfile agent/Dockerfile
+	shellcheck hack/kind-e2e.sh
+
+kind-e2e:  ## Needs Docker: images, a kind cluster, the chart and a campaign to the end
+	bash hack/kind-e2e.sh
