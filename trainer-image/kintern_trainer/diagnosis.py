@@ -18,6 +18,7 @@ Log = Mapping[str, float]
 
 DIVERGENCE_RATIO = 1.5
 DIVERGENCE_MIN_RISE = 0.5
+BLOWUP_RATIO = 4.0
 ZERO_STD_FRACTION = 0.9
 REWARD_STD_FLOOR = 1e-3
 ENTROPY_FLOOR = 0.05
@@ -81,23 +82,30 @@ def _non_finite(history: Sequence[Log]) -> Diagnosis | None:
 
 
 def _divergence(history: Sequence[Log]) -> Diagnosis | None:
+    """The loss climbed well above its best and stayed there, or it blew up and never came
+    back below where it started."""
     points = [(int(e.get("step", 0)), e["loss"]) for e in _steps(history) if "loss" in e]
     if len(points) < 4:
         return None
     width = max(1, len(points) // 5)
     means = [fmean(v for _, v in points[i : i + width]) for i in range(len(points) - width + 1)]
     best_at = min(range(len(means)), key=means.__getitem__)
-    best, late = means[best_at], means[-1]
+    best, late, first = means[best_at], means[-1], points[0][1]
+    peak_step, peak = max(points, key=lambda p: p[1])
     if late > best * DIVERGENCE_RATIO and late - best > DIVERGENCE_MIN_RISE:
+        evidence = f"loss rose from {best:.4g} (around step {points[best_at][0]}) to {late:.4g}"
+    elif peak > first * BLOWUP_RATIO and late >= first:
         evidence = (
-            f"loss rose from {best:.4g} (around step {points[best_at][0]}) to {late:.4g} "
-            f"(last {width} logged steps, up to step {points[-1][0]})"
+            f"loss blew up from {first:.4g} (step {points[0][0]}) to {peak:.4g} (step "
+            f"{peak_step}) and ended at {late:.4g}, no better than where it started"
         )
-        norms = [e["grad_norm"] for e in _steps(history) if "grad_norm" in e]
-        if norms:
-            evidence += f"; grad_norm max {max(norms):.4g}"
-        return Diagnosis(kind="divergence", evidence=evidence, advice=ADVICE["divergence"])
-    return None
+    else:
+        return None
+    evidence += f" (last {width} logged steps, up to step {points[-1][0]})"
+    norms = [e["grad_norm"] for e in _steps(history) if "grad_norm" in e]
+    if norms:
+        evidence += f"; grad_norm max {max(norms):.4g}"
+    return Diagnosis(kind="divergence", evidence=evidence, advice=ADVICE["divergence"])
 
 
 def _collapse(history: Sequence[Log]) -> Diagnosis | None:

@@ -85,7 +85,7 @@ def base_args(ctx: RecipeContext) -> dict[str, Any]:
         "gradient_accumulation_steps": hp.gradient_accumulation_steps,
         "warmup_steps": min(hp.warmup_ratio, 0.999),  # a float below 1 is a ratio
         "weight_decay": hp.weight_decay,
-        "gradient_checkpointing": hp.gradient_checkpointing,
+        "activation_checkpointing": hp.gradient_checkpointing,
         "seed": hp.seed,
         "data_seed": hp.seed,
         "bf16": use_bf16(ctx.device),
