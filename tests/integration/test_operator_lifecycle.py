@@ -108,7 +108,9 @@ def test_budget_exhaustion_stops_new_runs_and_ends_the_campaign(cluster, namespa
     admin.create_campaign(**{"budget.gpuHours": 1.5, "budget.maxConcurrentRuns": 1})
     admin.wait_campaign("Running")
     outcome = Outcome(0, result_message(0.3))
-    with FakeTrainer(cluster.api, namespace, {}, default=outcome):
+    with FakeTrainer(
+        cluster.api, namespace, {"trun-demo-r001": outcome, "trun-demo-r002": outcome}
+    ):
         admin.create_run("demo-r001", resources={"hours": 1})
         admin.wait_run("demo-r001", "Succeeded")
         admin.create_run("demo-r002", resources={"hours": 1})
