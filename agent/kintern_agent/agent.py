@@ -16,6 +16,7 @@ progress reported after every iteration.
 """
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from kintern_agent.providers.pricing import cost_usd
 from kintern_agent.redact import Redactor
 from kintern_agent.state import AgentState
 from kintern_agent.tools import FINISH, KinternTool, ToolError
+from kintern_agent.tools.context import Stopped
 from kintern_agent.trace import CallRecord, StepRecord, Trace
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ ITERATION_LIMIT = "iteration_limit"
 CONTEXT_OVERFLOW = "context_overflow"
 REPETITION = "repetition"
 MODEL_ERROR = "model_error"
+STOPPED = "stopped"
 MAX_TEXT_REPLIES = 2
 
 
@@ -107,11 +110,23 @@ class Agent:
         self.guard.restore(state.guard)
         self.policy = CompactionPolicy(config.compact_at_tokens, config.keep_last_messages)
 
-    def run(self) -> Outcome:
-        """Iterate until finish, the iteration limit, or a stop; the outcome says which."""
+    def run(self, stop: threading.Event | None = None) -> Outcome:
+        """Iterate until finish, the iteration limit, or a stop; the outcome says which.
+
+        Setting `stop` (with a StoppableClock for the tools' waits) ends the agent at the
+        next step or wait, leaving its saved state to resume from.
+        """
         if self.state.done:
             return self._outcome()
+        try:
+            return self._loop(stop or threading.Event())
+        except Stopped:
+            return self._interrupted()
+
+    def _loop(self, stop: threading.Event) -> Outcome:
         while True:
+            if stop.is_set():
+                return self._interrupted()
             if self.state.iteration >= self.config.max_iterations:
                 limit = self.config.max_iterations
                 return self._stop(ITERATION_LIMIT, f"stopped at the iteration limit ({limit})")
@@ -287,6 +302,12 @@ class Agent:
         self._checkpoint()
         s = self.state
         return Outcome(MODEL_ERROR, reason, s.iteration, s.usage.total, s.cost_usd)
+
+    def _interrupted(self) -> Outcome:
+        """Asked to stop: the state saved after the last whole step stays resumable."""
+        s = self.state
+        self.trace.event(STOPPED, f"stopped on request at iteration {s.iteration}")
+        return Outcome(STOPPED, "stopped on request", s.iteration, s.usage.total, s.cost_usd)
 
     def _outcome(self) -> Outcome:
         s = self.state

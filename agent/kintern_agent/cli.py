@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -19,10 +21,12 @@ from kintern_agent.display import LogDisplay, RichDisplay
 from kintern_agent.factory import build_agent
 from kintern_agent.providers import ModelError
 from kintern_agent.providers.base import ChatModel
+from kintern_agent.tools.context import StoppableClock
 
 EXIT_OK = 0
 EXIT_STOPPED = 1
 EXIT_CANNOT_START = 2
+LOCAL_POLL_S = 2.0
 
 
 def agent_main(
@@ -42,9 +46,17 @@ def agent_main(
     if not name:
         console.print("no campaign: pass --campaign or set KINTERN_CAMPAIGN")
         return EXIT_CANNOT_START
+    from kubernetes.config import ConfigException
+
     from kintern_agent.backends.kubernetes import KubernetesBackend
 
-    backend = KubernetesBackend.connect(name, ns, kubeconfig)
+    try:
+        backend = KubernetesBackend.connect(name, ns, kubeconfig)
+    except ConfigException as e:
+        console.print(
+            f"cannot reach the cluster ({e}): run in the agent's pod or pass --kubeconfig"
+        )
+        return EXIT_CANNOT_START
     tty = sys.stdout.isatty() if interactive is None else interactive
     return run_agent(backend, trace_dir=trace_dir or default_trace_dir(name), interactive=tty)
 
@@ -76,6 +88,28 @@ def run_agent(
         f"tokens, ${outcome.cost_usd:.2f}; trace in {trace_dir}\n{outcome.summary}"
     )
     return EXIT_OK if outcome.ok else EXIT_STOPPED
+
+
+def local_agent(
+    backend: CampaignBackend, stop: threading.Event, *, trace_dir: Path
+) -> Callable[[], str]:
+    """Local mode's agent factory (`kintern run`): the loop as work for the agent thread;
+    setting `stop` ends it at the next step or wait, resumable by the next run."""
+
+    def work() -> str:
+        agent = build_agent(
+            backend.campaign(),
+            backend,
+            trace_dir=trace_dir,
+            clock=StoppableClock(stop),
+            poll_s=LOCAL_POLL_S,
+        )
+        try:
+            return agent.run(stop).summary
+        finally:
+            agent.close()
+
+    return work
 
 
 def default_trace_dir(campaign: str) -> Path:

@@ -1,14 +1,18 @@
 """Long histories are compacted (and fail closed); a restarted agent resumes without duplicates."""
 
 import itertools
+import threading
 
 import pytest
 
-from kintern_agent.agent import CONTEXT_OVERFLOW, FINISHED
+from kintern_agent.agent import CONTEXT_OVERFLOW, FINISHED, STOPPED
 from kintern_agent.backends.memory import MemoryBackend, succeeded
+from kintern_agent.factory import build_agent
 from kintern_agent.messages import Message
-from kintern_agent.providers.scripted import call
-from tests.agent.helpers import a_campaign, make_agent, tool_texts
+from kintern_agent.providers.scripted import ScriptedModel, call
+from kintern_agent.state import AgentState
+from kintern_agent.tools.context import StoppableClock
+from tests.agent.helpers import a_campaign, make_agent, research_for, tool_texts
 
 SCIQ = {"name": "allenai/sciq"}
 COMPACTED = "[Earlier steps were compacted"
@@ -171,3 +175,30 @@ def _counts(event_line: str) -> tuple[int, int]:
 
     event = json.loads(event_line)
     return event["before"], event["after"]
+
+
+def test_a_stop_request_interrupts_a_wait_and_leaves_the_last_whole_step_saved(tmp_path, web):
+    stop = threading.Event()
+
+    def wait_then_stop(messages: list[Message]):
+        stop.set()
+        return call("wait_for_runs")
+
+    script = [call("create_training_run", recipe="eval", rationale="Baseline."), wait_then_stop]
+    backend = MemoryBackend(a_campaign())
+    agent = build_agent(
+        backend.campaign(),
+        backend,
+        trace_dir=tmp_path,
+        model=ScriptedModel(script),
+        research=research_for(web),
+        clock=StoppableClock(stop),
+        poll_s=60,
+        environ={},
+    )
+
+    outcome = agent.run(stop)
+
+    assert outcome.status == STOPPED
+    assert AgentState.from_json(backend.state).iteration == 1
+    assert not backend.progress[-1].done

@@ -1,6 +1,7 @@
 """What the tools need from outside, built once per agent and handed to each tool."""
 
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,21 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+class Stopped(Exception):
+    """Whoever runs the agent asked it to stop (local mode's Ctrl-C)."""
+
+
+class StoppableClock(SystemClock):
+    """Real time whose sleeps end early, raising Stopped, when `stop` is set."""
+
+    def __init__(self, stop: threading.Event):
+        self.stop = stop
+
+    def sleep(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise Stopped()
 
 
 @dataclass
