@@ -9,6 +9,7 @@ always write the result and the full record, whatever failed on the way. Called 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class Run:
         return TrainingResult(
             status="failed" if failed else "succeeded",
             score=self.score,
-            metrics=self.metrics,
+            metrics={k: v for k, v in self.metrics.items() if math.isfinite(v)},  # JSON has no NaN
             diagnosis=self.diagnosis,
             checkpoint=self.checkpoint,
             decontamination=self.decontamination,
@@ -159,9 +160,7 @@ def _evaluate(run: Run, model: str, suite: EvalSpec, questions: list[MCQuestion]
 
 
 def _train_metrics(output: TrainOutput) -> dict[str, float]:
-    metrics = {
-        k: round(v, 6) for k, v in output.metrics.items() if k in ("train_loss", "train_runtime")
-    }
+    metrics = dict(output.metrics)
     steps = [e for e in output.history if "train_runtime" not in e]
     for key in FINAL_LOG_KEYS:
         values = [e[key] for e in steps if isinstance(e.get(key), int | float)]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CHECKPOINT_DIRNAME = "checkpoint"
+RESULT_METRICS = ("train_loss", "train_runtime")  # of the trainer's final metrics
 
 
 @dataclass
@@ -151,7 +152,7 @@ def run(trainer: Trainer, ctx: RecipeContext) -> TrainOutput:
     except Exception as exc:
         raise TrainingCrashed(exc, list(trainer.state.log_history)) from exc
     history = list(trainer.state.log_history)
-    metrics = {k: float(v) for k, v in result.metrics.items() if isinstance(v, int | float)}
+    metrics = {k: float(v) for k, v in result.metrics.items() if k in RESULT_METRICS}
     if not _finite_history(history):
         return TrainOutput(checkpoint=None, history=history, metrics=metrics)
     _save(trainer, ctx)
