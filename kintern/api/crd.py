@@ -207,17 +207,30 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
 
 
-def render(crd: dict[str, Any]) -> str:
+POLICIES_FILE = "kintern.dev_admission-policies.yaml"
+
+
+def render(manifest: dict[str, Any] | list[dict[str, Any]]) -> str:
     header = "# Generated from kintern/api by `make crds`; do not edit by hand.\n"
-    return header + yaml.dump(crd, Dumper=_Dumper, sort_keys=False, width=100)
+    docs = manifest if isinstance(manifest, list) else [manifest]
+    return header + "---\n".join(
+        yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=100) for d in docs
+    )
+
+
+def all_manifests() -> dict[str, dict[str, Any] | list[dict[str, Any]]]:
+    """File name -> what `kubectl apply -f crds/` installs: the CRDs and the policies."""
+    from kintern.api.admission import all_policies
+
+    return {**all_crds(), POLICIES_FILE: all_policies()}
 
 
 def write_all(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, crd in all_crds().items():
+    for name, manifest in all_manifests().items():
         path = directory / name
-        path.write_text(render(crd))
+        path.write_text(render(manifest))
         written.append(path)
     return written
 

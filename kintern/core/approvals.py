@@ -6,13 +6,20 @@ the run's `Approved` condition and an Event.
 
 from dataclasses import dataclass
 
+from kintern.api.annotations import APPROVE_ANNOTATION, APPROVED_BY_ANNOTATION, REJECT_ANNOTATION
 from kintern.api.campaign import CampaignSpec
 from kintern.api.conditions import Reason
 from kintern.api.run import TrainingRunSpec
 
-APPROVE_ANNOTATION = "kintern.dev/approve"
-REJECT_ANNOTATION = "kintern.dev/reject"
-APPROVED_BY_ANNOTATION = "kintern.dev/approved-by"
+__all__ = [
+    "APPROVED_BY_ANNOTATION",
+    "APPROVE_ANNOTATION",
+    "REJECT_ANNOTATION",
+    "Decision",
+    "from_annotations",
+    "from_mode",
+    "policy_violation",
+]
 
 
 @dataclass(frozen=True)

@@ -119,5 +119,9 @@ class Cluster:
     def apply_crds(self, directory: Path = CRDS_DIR) -> None:
         """Apply the CRD manifests (server-side) and wait until each is Established."""
         self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(directory))
-        names = self.kubectl("get", "-f", str(directory), "-o", "name").stdout.split()
+        names = [
+            n
+            for n in self.kubectl("get", "-f", str(directory), "-o", "name").stdout.split()
+            if n.startswith("customresourcedefinition")  # the admission policies have no status
+        ]
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *names)

@@ -22,8 +22,9 @@ def advance(c, runs, workloads=None, now=None, agent=AGENT):
 
 
 def result(score: float) -> str:
-    return TrainingResult(status="succeeded", score=Score(value=score, ci_low=0, ci_high=1, n=100),
-                          checkpoint="/ckpt").to_termination_message()
+    return TrainingResult(
+        status="succeeded", score=Score(value=score, ci_low=0, ci_high=1, n=100), checkpoint="/ckpt"
+    ).to_termination_message()
 
 
 @pytest.mark.parametrize(
@@ -99,8 +100,15 @@ def test_policy_forbids_custom_code_and_publishing():
 def test_gpu_hours_come_from_pod_times_and_are_charged_once():
     c = campaign()
     c, runs, _ = advance(c, [run("r1", gpus=4)])
-    w = {"r1": Workload("r1", started_at=later(0), finished_at=later(30), succeeded=True,
-                        termination_message=result(0.4))}
+    w = {
+        "r1": Workload(
+            "r1",
+            started_at=later(0),
+            finished_at=later(30),
+            succeeded=True,
+            termination_message=result(0.4),
+        )
+    }
     c, runs, _ = advance(c, runs, w, now=later(40))
     assert runs[0].status.gpu_hours == pytest.approx(2.0)
     # Observed again (a restart), nothing is added.
@@ -157,8 +165,16 @@ def test_max_runs_rejects_the_extra_run():
 def test_failed_job_reports_reason_and_is_charged():
     c = campaign()
     c, runs, _ = advance(c, [run("r1")])
-    w = {"r1": Workload("r1", T0, later(6), False, failure_reason="OOMKilled",
-                        termination_message="loading shards\nCUDA out of memory")}
+    w = {
+        "r1": Workload(
+            "r1",
+            T0,
+            later(6),
+            False,
+            failure_reason="OOMKilled",
+            termination_message="loading shards\nCUDA out of memory",
+        )
+    }
     c, runs, _ = advance(c, runs, w, now=later(7))
     status = runs[0].status
     assert (status.phase, status.failure_reason) == ("Failed", "OOMKilled")
@@ -170,6 +186,6 @@ def test_budget_spent_ends_the_campaign_once_nothing_runs():
     c = campaign(**{"budget.gpuHours": 1})
     c, runs, _ = advance(c, [run("r1", hours=1)])
     w = {"r1": Workload("r1", T0, later(60), True, termination_message=result(0.3))}
-    c, _, p = advance(c, runs, w, now=later(61))
+    c, _, _p = advance(c, runs, w, now=later(61))
     assert c.status.phase == "Succeeded"
     assert any(x.type == "BudgetExhausted" and x.status == "True" for x in c.status.conditions)
