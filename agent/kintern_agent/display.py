@@ -12,6 +12,7 @@ from kintern_agent.trace import StepRecord
 
 log = logging.getLogger("kintern_agent")
 RESULT_PREVIEW_CHARS = 600
+QUIET_EVENTS = frozenset({"compaction", "stop"})
 
 
 class Display(Protocol):
@@ -31,7 +32,8 @@ class LogDisplay:
             log.info("step %d: %s", record.iteration, record.text[:200])
 
     def event(self, kind: str, message: str) -> None:
-        log.warning("%s: %s", kind, message)
+        level = logging.INFO if kind in QUIET_EVENTS else logging.WARNING
+        log.log(level, "%s: %s", kind, message)
 
 
 class RichDisplay:

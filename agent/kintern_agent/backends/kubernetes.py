@@ -129,12 +129,14 @@ class KubernetesBackend:
         pod = self.get_run(name).status.pod_name
         if not pod:
             return ""
-        return self._call(
-            f"read the logs of run {name}",
-            self.core.read_namespaced_pod_log,
-            pod,
-            self.namespace,
-            tail_lines=tail_lines,
+        return str(
+            self._call(
+                f"read the logs of run {name}",
+                self.core.read_namespaced_pod_log,
+                pod,
+                self.namespace,
+                tail_lines=tail_lines,
+            )
         )
 
     def report_progress(
@@ -190,19 +192,13 @@ def progress_patch(
     iterations: int, tokens: int, cost_usd: float, summary: str | None, done: bool
 ) -> dict[str, Any]:
     """A merge patch of only the agent-owned status fields, with the API's own names."""
-    usage = Usage.model_fields
-    status = CampaignStatus.model_fields
-    patch: dict[str, Any] = {
-        status["usage"].alias: {
-            usage["agent_iterations"].alias: iterations,
-            usage["agent_tokens"].alias: tokens,
-            usage["agent_cost_usd"].alias: round(cost_usd, 6),
-        },
-        status["agent_done"].alias: done,
-    }
-    if summary is not None:
-        patch[status["agent_summary"].alias] = summary
-    return {"status": patch}
+    usage = Usage(
+        agent_iterations=iterations, agent_tokens=tokens, agent_cost_usd=round(cost_usd, 6)
+    ).model_dump(by_alias=True, include={"agent_iterations", "agent_tokens", "agent_cost_usd"})
+    status = CampaignStatus(agent_done=done, agent_summary=summary).model_dump(
+        by_alias=True, include={"agent_done", "agent_summary"}, exclude_none=True
+    )
+    return {"status": {"usage": usage, **status}}
 
 
 def encode_state(state: str) -> str:

@@ -11,9 +11,10 @@ from smolagents.agents import populate_template
 @cache
 def _templates() -> dict[str, str]:
     text = resources.files(__package__).joinpath("agent.yaml").read_text()
-    return yaml.safe_load(text)
+    templates: dict[str, str] = yaml.safe_load(text)
+    return templates
 
 
 def render(name: str, **variables: Any) -> str:
     """The prompt `name` from agent.yaml with `variables` filled in (all must be given)."""
-    return populate_template(_templates()[name], variables)
+    return str(populate_template(_templates()[name], variables))

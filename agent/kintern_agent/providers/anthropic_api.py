@@ -7,9 +7,10 @@ conversation, so each step reads the previous step's prefix from the cache.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import anthropic
+from anthropic.types import MessageParam, TextBlockParam, ToolParam
 from smolagents import Tool
 
 from kintern_agent.messages import Message, Reply, ToolCall, Usage
@@ -47,10 +48,10 @@ class AnthropicModel:
             response = self.client.messages.create(
                 model=self.model_id,
                 max_tokens=self.max_output_tokens,
-                system=system,
-                messages=turns,
-                tools=render_tools(tools),
-                cache_control=EPHEMERAL,
+                system=cast(list[TextBlockParam], system),
+                messages=cast(list[MessageParam], turns),
+                tools=cast(list[ToolParam], render_tools(tools)),
+                cache_control={"type": "ephemeral"},
             )
         except anthropic.APIError as e:
             raise model_error(e) from e
@@ -60,7 +61,10 @@ class AnthropicModel:
         system, turns = render_messages(messages)
         try:
             counted = self.client.messages.count_tokens(
-                model=self.model_id, system=system, messages=turns, tools=render_tools(tools)
+                model=self.model_id,
+                system=cast(list[TextBlockParam], system),
+                messages=cast(list[MessageParam], turns),
+                tools=cast(list[ToolParam], render_tools(tools)),
             )
         except anthropic.APIError as e:
             raise model_error(e) from e

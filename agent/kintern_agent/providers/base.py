@@ -45,7 +45,8 @@ class ModelError(Exception):
 
 def function_schema(tool: Tool) -> dict[str, Any]:
     """The tool as a JSON-schema function: {name, description, parameters}."""
-    return get_tool_json_schema(tool)["function"]
+    schema: dict[str, Any] = get_tool_json_schema(tool)["function"]
+    return schema
 
 
 def estimate_tokens(messages: Sequence[Message], tools: Sequence[Tool] = ()) -> int:

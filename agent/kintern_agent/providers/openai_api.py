@@ -8,9 +8,10 @@ the usage each reply reports is exact and is what the cost is computed from.
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 from smolagents import Tool
 
 from kintern_agent.messages import Message, Reply, ToolCall, Usage
@@ -49,7 +50,9 @@ class OpenAICompatibleModel:
             kwargs["tools"] = [{"type": "function", "function": function_schema(t)} for t in tools]
         try:
             response = self.client.chat.completions.create(
-                model=self.model_id, messages=render_messages(messages), **kwargs
+                model=self.model_id,
+                messages=cast(list[ChatCompletionMessageParam], render_messages(messages)),
+                **kwargs,
             )
         except openai.APIError as e:
             raise model_error(self.label, e) from e

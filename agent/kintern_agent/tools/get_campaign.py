@@ -1,6 +1,7 @@
 """Tool: the campaign's state: objective, budget left, deadline, runs by phase, best score."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.times import parse_duration, parse_time
@@ -15,7 +16,7 @@ class GetCampaign(KinternTool):
         "The campaign as the cluster sees it now: objective and target, GPU-hours used and "
         "left, runs by phase, time left before the deadline, baseline and best score."
     )
-    inputs = {}
+    inputs: dict[str, dict[str, Any]] = {}
 
     def __init__(self, ctx: CampaignContext):
         super().__init__()

@@ -96,14 +96,14 @@ def _type(feature: Any) -> str:
         return str(feature)
     kind = feature.get("_type")
     if kind == "Value":
-        return feature.get("dtype", "value")
+        return str(feature.get("dtype", "value"))
     if kind in ("Sequence", "List", "LargeList"):
         return f"list[{_type(feature.get('feature'))}]"
     if kind == "ClassLabel":
         return f"label{feature.get('names', [])}"
     if kind is None:
         return "{" + ", ".join(f"{k}: {_type(v)}" for k, v in feature.items()) + "}"
-    return kind
+    return str(kind)
 
 
 def _cut_cells(value: Any) -> Any:

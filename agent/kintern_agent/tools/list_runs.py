@@ -1,5 +1,7 @@
 """Tool: all runs of the campaign, one line each."""
 
+from typing import Any
+
 from kintern.core.backend import BackendError
 from kintern_agent.tools.base import KinternTool, ToolError
 from kintern_agent.tools.context import CampaignContext
@@ -12,7 +14,7 @@ class ListRuns(KinternTool):
         "List every run of this campaign, oldest first: name, recipe, phase, and the score "
         "or the reason it waits or was refused. Read one in full with get_run."
     )
-    inputs = {}
+    inputs: dict[str, dict[str, Any]] = {}
 
     def __init__(self, ctx: CampaignContext):
         super().__init__()
