@@ -24,13 +24,9 @@ from kintern.core.backend import BackendError, CampaignBackend
 
 log = logging.getLogger(__name__)
 
-LR_FACTORS = (1.0, 10.0, 50.0)  # multiples of the starting learning rate
-EXTRA_EPOCHS = (2.0, 3.0)
-
 
 @dataclass
 class SweepSettings:
-    base_learning_rate: float = 2e-5
     poll_seconds: float = 1.0
 
 
@@ -94,7 +90,11 @@ class SweepPlanner:
             recipe="sft",
             rationale=f"sweep {c.key}: learning rate {c.learning_rate:g}, {c.epochs:g} epochs",
             datasets=c.datasets,
-            hyperparameters=Hyperparameters(learning_rate=c.learning_rate, epochs=c.epochs),
+            hyperparameters=Hyperparameters(
+                learning_rate=c.learning_rate,
+                epochs=c.epochs,
+                batch_size=self.spec.agent.sweep.batch_size,
+            ),
             resources=RunResources(hours=self._hours()),
         )
 
@@ -165,10 +165,10 @@ class SweepPlanner:
     def _round_learning_rate(
         self, scored: dict[str, tuple[Candidate, TrainingRun]]
     ) -> Candidate | None:
-        base = self.settings.base_learning_rate
+        space = self.spec.agent.sweep
         candidates = [
-            Candidate(f"lr{i + 1}", base * f, 1.0, list(self.spec.datasets))
-            for i, f in enumerate(LR_FACTORS)
+            Candidate(f"lr{i + 1}", lr, space.epochs[0], list(self.spec.datasets))
+            for i, lr in enumerate(space.learning_rates)
         ]
         self._try(candidates[: max(1, self._runs_left())], scored)
         return self._best(scored)
@@ -176,7 +176,7 @@ class SweepPlanner:
     def _round_epochs(
         self, best: Candidate, scored: dict[str, tuple[Candidate, TrainingRun]]
     ) -> Candidate:
-        for epochs in EXTRA_EPOCHS:
+        for epochs in self.spec.agent.sweep.epochs[1:]:
             if self._runs_left() < 1 or self.stop.is_set():
                 break
             c = Candidate(f"ep{epochs:g}", best.learning_rate, epochs, best.datasets)

@@ -69,6 +69,25 @@ class Objective(ApiModel):
     )
 
 
+class SearchSpace(ApiModel):
+    """What builtin/sweep searches, in order: learning rate, then epochs, then data mix."""
+
+    learning_rates: list[float] = Field(
+        default_factory=lambda: [2e-5, 1e-4, 5e-4],
+        min_length=1,
+        max_length=16,
+        description="learningRates: tried first, at the first epochs value.",
+    )
+    epochs: list[float] = Field(
+        default_factory=lambda: [1, 2, 3],
+        min_length=1,
+        max_length=16,
+        description="epochs: the first is used while searching learning rates; the rest are "
+        "tried with the best one, stopping when more epochs stop helping.",
+    )
+    batch_size: int = Field(default=8, ge=1, le=4096, description="batchSize: per device.")
+
+
 class AgentSpec(ApiModel):
     """The agent that plans the campaign."""
 
@@ -93,6 +112,9 @@ class AgentSpec(ApiModel):
     image: str | None = Field(default=None, description="image: overrides the agent image.")
     endpoint: str | None = Field(
         default=None, description="endpoint: base URL for openai-compatible providers."
+    )
+    sweep: SearchSpace = Field(
+        default_factory=SearchSpace, description="sweep: the search space of builtin/sweep."
     )
     mcp_servers: list[str] = Field(
         default_factory=list, description="mcpServers: MCP server commands or URLs to add as tools."

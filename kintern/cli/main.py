@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from kintern.cli import kubectl_like
+from kintern.cli import kubectl_like, local_commands
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -62,3 +62,6 @@ def operator(
 app.command()(kubectl_like.approve)
 app.command()(kubectl_like.reject)
 app.command()(kubectl_like.status)
+app.command()(local_commands.run)
+app.command()(local_commands.quickstart)
+app.command()(local_commands.dashboard)

@@ -110,7 +110,7 @@ def _derive_status(
     _count(status, runs)
     status.usage.gpu_hours = round(sum(r.status.gpu_hours for r in runs), 4)
     status.usage.gpu_hours_summary = f"{status.usage.gpu_hours:.2f}/{spec.budget.gpu_hours:g}"
-    status.best = _best(runs, spec.objective.direction) or status.best
+    status.best = _best(runs, spec.objective.direction, spec.base_model) or status.best
     status.baseline = _baseline(runs, spec.base_model) or status.baseline
     gen = campaign.metadata.get("generation")
 
@@ -209,8 +209,17 @@ def _score(run: TrainingRun) -> float | None:
     return result.score.value if result and result.score else None
 
 
-def _best(runs: list[TrainingRun], direction: str) -> ScoreRef | None:
-    scored = [r for r in runs if r.status.phase == "Succeeded" and _score(r) is not None]
+def _on_base(run: TrainingRun, base_model: str) -> bool:
+    """An evaluation of the untrained base model: a baseline, never a candidate for best."""
+    return run.spec.recipe == "eval" and run.spec.model in (None, base_model)
+
+
+def _best(runs: list[TrainingRun], direction: str, base_model: str) -> ScoreRef | None:
+    scored = [
+        r
+        for r in runs
+        if r.status.phase == "Succeeded" and _score(r) is not None and not _on_base(r, base_model)
+    ]
     if not scored:
         return None
     pick = max if direction == "maximize" else min
@@ -221,8 +230,7 @@ def _best(runs: list[TrainingRun], direction: str) -> ScoreRef | None:
 
 def _baseline(runs: list[TrainingRun], base_model: str) -> ScoreRef | None:
     for run in runs:
-        on_base = run.spec.model in (None, base_model)
-        if run.spec.recipe == "eval" and on_base and _score(run) is not None:
+        if _on_base(run, base_model) and _score(run) is not None:
             return ScoreRef(score=_score(run), run=run.metadata["name"], model=base_model)
     return None
 
@@ -255,5 +263,5 @@ def _message(status: CampaignStatus, budget: float) -> str:
         parts.append(f"{runs.awaiting_approval} awaiting approval")
     complete = find_condition(status.conditions, ConditionType.COMPLETE)
     if complete and complete.status == "True":
-        parts.insert(0, f"ended: {complete.message}.")
+        parts.insert(0, f"ended: {complete.message}")
     return "; ".join(parts)
