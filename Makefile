@@ -21,8 +21,9 @@ cluster-down:  ## Stop exactly the processes cluster-up started
 quickstart:  ## The local control plane with the CRDs and the example campaign
 	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/quickstart.sh
 
-crds:  ## Render crds/ from the API models in kintern/api
+crds:  ## Render crds/ from the API models in kintern/api (and copy them into the chart)
 	$(PYTHON) -m kintern.api.crd crds
+	$(MAKE) chart-crds
 
 lint:
 	ruff check .
@@ -33,9 +34,12 @@ test: controlplane  ## Every test: unit, integration (real control plane), train
 
 .PHONY: chart-crds dashboard chart-lint kind-e2e
 
-chart-crds:  ## Copy crds/ into charts/kintern/crds (a test fails when they drift)
+POLICIES := crds/kintern.dev_admission-policies.yaml
+
+chart-crds:  ## Copy crds/ into the chart: CRDs to its crds/, the admission policies to files/
 	rm -f charts/kintern/crds/*.yaml
-	cp crds/*.yaml charts/kintern/crds/
+	cp $(filter-out $(POLICIES),$(wildcard crds/*.yaml)) charts/kintern/crds/
+	cp $(POLICIES) charts/kintern/files/admission-policies.yaml
 
 dashboard:  ## Regenerate the chart's Grafana dashboard from kintern/observability/dashboard.py
 	$(PYTHON) -m kintern.observability.dashboard charts/kintern/dashboards/kintern.json

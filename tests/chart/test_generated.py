@@ -1,10 +1,12 @@
-"""What the chart ships is generated, never hand-edited: its CRDs are copies of crds/
-(`make chart-crds`), its dashboard is what kintern.observability.dashboard builds
-(`make dashboard`), and every series the dashboard and the alerts read is one the
-operator exports.
+"""What the chart ships is generated, never hand-edited: its CRDs and admission policies
+are copies of crds/ (`make chart-crds`), its dashboard is what
+kintern.observability.dashboard builds (`make dashboard`), and every series the dashboard
+and the alerts read is one the operator exports.
 """
 
 import json
+
+import yaml
 
 from kintern.observability import dashboard
 from tests.support.dashboards import (
@@ -17,15 +19,32 @@ from tests.support.dashboards import (
 from tests.support.helm import CHART, REPO_ROOT, Helm, find
 
 CHART_CRDS = CHART / "crds"
+POLICIES = REPO_ROOT / "crds/kintern.dev_admission-policies.yaml"
 DASHBOARD = CHART / "dashboards/kintern.json"
 
 
-def test_chart_crds_are_exact_copies_of_crds_dir() -> None:
-    source = {p.name: p.read_text() for p in (REPO_ROOT / "crds").glob("*.yaml")}
+def test_chart_crds_are_exact_copies_of_the_crds_in_crds_dir() -> None:
+    source = {p.name: p.read_text() for p in (REPO_ROOT / "crds").glob("*.yaml") if p != POLICIES}
     copied = {p.name: p.read_text() for p in CHART_CRDS.glob("*.yaml")}
     assert sorted(copied) == sorted(source), "run `make chart-crds`"
     for name, text in source.items():
         assert copied[name] == text, f"charts/kintern/crds/{name} is stale: run `make chart-crds`"
+        kinds = {d["kind"] for d in yaml.safe_load_all(text) if d}
+        assert kinds == {"CustomResourceDefinition"}, f"{name}: Helm's crds/ is for CRDs only"
+
+
+def test_chart_admission_policies_are_an_exact_copy() -> None:
+    copied = CHART / "files/admission-policies.yaml"
+    assert copied.read_text() == POLICIES.read_text(), "stale policies: run `make chart-crds`"
+
+
+def test_admission_policies_are_templated_so_upgrades_update_them(helm: Helm) -> None:
+    policies = [d for d in yaml.safe_load_all(POLICIES.read_text()) if d]
+    rendered = helm.render()
+    for policy in policies:
+        assert find(rendered, policy["kind"], policy["metadata"]["name"]) == [policy]
+    off = helm.render(values={"admissionPolicies.enabled": False})
+    assert not [d for d in off if "AdmissionPolicy" in d["kind"]]
 
 
 def test_committed_dashboard_is_what_the_generator_builds() -> None:

@@ -98,13 +98,19 @@ class Helm:
         return manifests(self.template(values_files, values, release, namespace).stdout)
 
     def install(
-        self, release: str, namespace: str, values: Mapping[str, Any] | None = None
+        self,
+        release: str,
+        namespace: str,
+        values: Mapping[str, Any] | None = None,
+        skip_crds: bool = False,
     ) -> subprocess.CompletedProcess[str]:
+        flags = ["--skip-crds"] if skip_crds else []
         return self.run(
             "install",
             release,
             str(CHART),
             f"--namespace={namespace}",
+            *flags,
             *_value_args((), values),
         )
 

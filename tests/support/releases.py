@@ -48,9 +48,11 @@ def installed(
         pairs = [f"{k}={v}" for k, v in namespace_labels.items()]
         cluster.kubectl("label", "namespace", namespace, *pairs)
     release = Release(namespace, namespace, Helm(helm_binary(), cluster.kubeconfig))
-    release.helm.install(
-        release.name, namespace, {"fullnameOverride": release.name, **(values or {})}
-    )
+    # The session's cluster has the CRDs and admission policies of crds/ already (the
+    # fixture applies them, and they are cluster-scoped): a release must not own them.
+    defaults = {"fullnameOverride": release.name, "admissionPolicies.enabled": False}
+    values = {**defaults, **(values or {})}
+    release.helm.install(release.name, namespace, values, skip_crds=True)
     try:
         yield release
     finally:
