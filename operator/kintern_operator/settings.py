@@ -1,5 +1,7 @@
 """Operator settings, from environment variables (the Helm chart sets them)."""
 
+from typing import Any
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,3 +21,6 @@ class OperatorSettings(BaseSettings):
     leader_lease_name: str = "kintern-operator"
     leader_lease_namespace: str = "default"
     leader_lease_seconds: int = 15
+    # The GPU node pool of campaigns whose spec.compute names none (JSON in the env).
+    default_node_selector: dict[str, str] = {}
+    default_tolerations: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ are checked by promtool instead, and the monitors' wiring by the tests below and
 end-to-end scrape in tests/integration/test_chart_prometheus.py.
 """
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import kubernetes_validate
 import pytest
 
 from kintern.devcluster.binaries import K8S_VERSION
+from kintern_operator.settings import OperatorSettings
 from tests.support.helm import Helm, find
 from tests.support.prometheus import check_rules
 
@@ -110,6 +112,31 @@ def test_settings_reach_the_operator_as_its_environment(helm: Helm) -> None:
     assert env["KINTERN_AGENT_BACKOFF_LIMIT"] == "1"
     assert env["KINTERN_AGENT_CPU"] == "500m"
     assert env["KINTERN_METRICS_PORT"] == "8080"
+
+
+def test_every_setting_the_chart_passes_is_one_the_operator_reads(
+    helm: Helm, values_files: tuple[Path, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pydantic-settings ignores unknown variables: a misspelt name would be lost."""
+    (container,) = _pod_spec(helm.render(values_files))["containers"]
+    names = {e["name"] for e in container["env"] if e["name"].startswith("KINTERN_")}
+    fields = {f"KINTERN_{name.upper()}" for name in OperatorSettings.model_fields}
+    assert names <= fields, names - fields
+    for name, value in _env(helm.render(values_files)).items():
+        if name.startswith("KINTERN_") and value:
+            monkeypatch.setenv(name, value)
+    OperatorSettings()  # every value parses
+
+
+def test_node_pool_defaults_reach_the_operator_as_json(helm: Helm) -> None:
+    pool = {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
+    toleration = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    env = _env(
+        helm.render(values={"nodePool": {"nodeSelector": pool, "tolerations": [toleration]}})
+    )
+    assert json.loads(env["KINTERN_DEFAULT_NODE_SELECTOR"]) == pool
+    assert json.loads(env["KINTERN_DEFAULT_TOLERATIONS"]) == [toleration]
+    assert json.loads(_env(helm.render())["KINTERN_DEFAULT_NODE_SELECTOR"]) == {}
 
 
 def test_optional_objects_are_off_by_default(helm: Helm) -> None:

@@ -77,8 +77,9 @@ def build_training_job(
     pod_spec = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
-        "nodeSelector": dict(compute.node_selector),
-        "tolerations": [t.to_dict() for t in compute.tolerations],
+        "nodeSelector": dict(compute.node_selector or settings.default_node_selector),
+        "tolerations": [t.to_dict() for t in compute.tolerations]
+        or [dict(t) for t in settings.default_tolerations],
         "containers": [container],
         "volumes": _volumes(campaign),
     }
