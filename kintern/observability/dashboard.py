@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, stat
 from grafana_foundation_sdk.builders import timeseries as ts
+from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
@@ -71,7 +72,7 @@ def _steps(*steps: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
     )
 
 
-def _variables() -> list[dashboard.QueryVariable | dashboard.DatasourceVariable]:
+def _variables() -> list[Builder[models.VariableModel]]:
     source = dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus")
     namespace = (
         dashboard.QueryVariable("namespace")

@@ -38,7 +38,7 @@ def test_install_admits_the_operator_pod_under_restricted_pod_security(cluster: 
             "--timeout=90s",
         )
         pod = eventually(lambda: _operator_pod(cluster, release.namespace), "the operator pod")
-        assert pod.spec.service_account_name == release.service_account
+        assert pod.spec and pod.spec.service_account_name == release.service_account
         events = cluster.kubectl("get", "events", "-n", release.namespace).stdout
         assert "violates PodSecurity" not in events
         refused = cluster.kubectl(
@@ -50,7 +50,7 @@ def test_install_admits_the_operator_pod_under_restricted_pod_security(cluster: 
         role = client.RbacAuthorizationV1Api(cluster.api).read_cluster_role(release.name)
         assert role.rules
     names = [
-        r.metadata.name
+        r.metadata and r.metadata.name
         for r in client.RbacAuthorizationV1Api(cluster.api).list_cluster_role().items
     ]
     assert release.name not in names and f"{release.name}-discovery" not in names

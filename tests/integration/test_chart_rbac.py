@@ -5,6 +5,8 @@ not more than needed). The release watches one namespace, the strictest install.
 """
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -17,6 +19,7 @@ from tests.support.releases import Release, installed
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.cluster
+AUTO_WITH_TARGET: dict[str, Any] = {"approvals.mode": "Auto", "objective.target": 0.5}
 
 
 @pytest.fixture
@@ -51,11 +54,11 @@ def _allowed(
     review = client.AuthorizationV1Api(cluster.api).create_subject_access_review(
         client.V1SubjectAccessReview(spec=spec)
     )
-    return bool(review.status.allowed)
+    return bool(review.status and review.status.allowed)
 
 
 def test_operator_with_only_the_charts_credentials_completes_a_campaign(
-    cluster: Cluster, namespace: str, release: Release, tmp_path
+    cluster: Cluster, namespace: str, release: Release, tmp_path: Path
 ) -> None:
     kubeconfig = release.operator_kubeconfig(cluster)
     admin = KinternApi(cluster.api, namespace)
@@ -66,7 +69,7 @@ def test_operator_with_only_the_charts_credentials_completes_a_campaign(
         ) as operator,
         FakeTrainer(cluster.api, namespace, {"trun-demo-r001": outcome}),
     ):
-        admin.create_campaign(**{"approvals.mode": "Auto", "objective.target": 0.5})
+        admin.create_campaign("demo", **AUTO_WITH_TARGET)
         admin.wait_campaign("Running")
         # The operator granted the agent its Role: Kubernetes allows that only to whoever
         # holds every right in it, so this proves the "to grant" rules are enough.
@@ -82,12 +85,12 @@ def test_operator_with_only_the_charts_credentials_completes_a_campaign(
     lease = client.CoordinationV1Api(cluster.api).read_namespaced_lease(
         "kintern-operator", release.namespace
     )
-    assert lease.spec.holder_identity
+    assert lease.spec and lease.spec.holder_identity
 
 
 def _role(cluster: Cluster, namespace: str, name: str) -> client.V1Role | None:
     roles = client.RbacAuthorizationV1Api(cluster.api).list_namespaced_role(namespace).items
-    return next((r for r in roles if r.metadata.name == name), None)
+    return next((r for r in roles if r.metadata and r.metadata.name == name), None)
 
 
 # (verb, group, resource, subresource, where): where is "watched" (the campaign

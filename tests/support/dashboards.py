@@ -67,7 +67,7 @@ def to_promql(expr: str, rate_interval: str) -> str:
 
 def operator_series() -> set[str]:
     """The names of the series the operator exports (histogram and counter suffixes too)."""
-    names = set()
+    names: set[str] = set()
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             for family in value.describe():

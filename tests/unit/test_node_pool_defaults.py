@@ -1,6 +1,8 @@
 """The operator's default GPU node pool (the chart's nodePool values): used by the Jobs of
 campaigns that name no pool, never over a campaign's own."""
 
+from typing import Any
+
 import pytest
 
 from kintern.core.requests import build_request
@@ -14,13 +16,13 @@ TAINT = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 POOL_TAINT = {"key": "pool", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}
 
 
-def _pod(settings: OperatorSettings, **overrides: object) -> dict:
-    c = campaign(**overrides)
+def _pod(settings: OperatorSettings, **overrides: Any) -> dict[str, Any]:
+    c = campaign("demo", **overrides)
     r = run("demo-r001")
-    body = {"apiVersion": "kintern.dev/v1alpha1", "kind": "TrainingRun"}
-    body["metadata"] = {**r.metadata, "uid": "uid-1"}
+    metadata = {**r.metadata, "uid": "uid-1"}
+    body = {"apiVersion": "kintern.dev/v1alpha1", "kind": "TrainingRun", "metadata": metadata}
     job = build_training_job(body, r, c, build_request(r, c, "/checkpoints/x", {}), settings)
-    return job["spec"]["template"]["spec"]
+    return dict(job["spec"]["template"]["spec"])
 
 
 def test_settings_read_the_pool_as_json_from_the_environment(
@@ -42,7 +44,8 @@ def test_campaign_without_a_pool_gets_the_default() -> None:
 
 def test_campaign_pool_wins_over_the_default() -> None:
     settings = OperatorSettings(default_node_selector=A100, default_tolerations=[POOL_TAINT])
-    pod = _pod(settings, **{"compute.nodeSelector": H100, "compute.tolerations": [TAINT]})
+    own_pool: dict[str, Any] = {"compute.nodeSelector": H100, "compute.tolerations": [TAINT]}
+    pod = _pod(settings, **own_pool)
     assert pod["nodeSelector"] == H100
     assert pod["tolerations"] == [TAINT]
 
