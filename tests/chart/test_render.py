@@ -8,6 +8,7 @@ end-to-end scrape in tests/integration/test_chart_prometheus.py.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,19 @@ import pytest
 
 from kintern.devcluster.binaries import K8S_VERSION
 from kintern_operator.settings import OperatorSettings
-from tests.support.helm import Helm, find
-from tests.support.prometheus import check_rules
+from tests.support.helm import HELM_VERSION, REPO_ROOT, Helm, find
+from tests.support.prometheus import PROMETHEUS_VERSION, check_rules
 
 PROMETHEUS_OPERATOR_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
+
+
+@pytest.mark.parametrize(
+    ("name", "ours"), [("HELM_VERSION", HELM_VERSION), ("PROMETHEUS_VERSION", PROMETHEUS_VERSION)]
+)
+def test_tool_versions_match_the_build_script(name: str, ours: str) -> None:
+    script = (REPO_ROOT / "hack/build-controlplane.sh").read_text()
+    default = re.search(rf'{name}="\$\{{{name}:-(v[0-9.]+)\}}"', script)
+    assert default is not None and default.group(1) == ours
 
 
 def test_helm_lint_passes_strict(helm: Helm, values_files: tuple[Path, ...]) -> None:
