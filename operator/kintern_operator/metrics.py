@@ -65,9 +65,7 @@ def report_campaign(campaign: PostTrainingCampaign, runs: list[TrainingRun]) -> 
     ns, name = campaign.metadata["namespace"], campaign.metadata["name"]
     status = campaign.status
     _campaign_phases[(ns, name)] = status.phase
-    for phase in CAMPAIGN_PHASES:
-        count = sum(1 for (n, _), p in _campaign_phases.items() if n == ns and p == phase)
-        CAMPAIGNS.labels(ns, phase).set(count)
+    _count_campaigns(ns)
     by_phase = Counter(r.status.phase for r in runs)
     for phase in RUN_PHASES:
         RUNS.labels(ns, name, phase).set(by_phase.get(phase, 0))
@@ -90,8 +88,15 @@ def report_job_created(namespace: str) -> None:
     JOBS_CREATED.labels(namespace).inc()
 
 
+def _count_campaigns(namespace: str) -> None:
+    for phase in CAMPAIGN_PHASES:
+        count = sum(1 for (n, _), p in _campaign_phases.items() if n == namespace and p == phase)
+        CAMPAIGNS.labels(namespace, phase).set(count)
+
+
 def forget_campaign(namespace: str, name: str) -> None:
     _campaign_phases.pop((namespace, name), None)
+    _count_campaigns(namespace)  # else a deleted namespace's last campaign stays counted
     for gauge in (
         APPROVALS_PENDING,
         GPU_HOURS_USED,
