@@ -34,8 +34,8 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_task(tmp_path_factory: pytest.TempPathFactory) -> ToyTask:
-    """600 training rows and 200 held-out questions."""
-    return generate_mc_task(tmp_path_factory.mktemp("toy-task"), n_train=600, n_eval=200, seed=0)
+    """The quickstart's task: 4000 training rows and 200 held-out questions."""
+    return generate_mc_task(tmp_path_factory.mktemp("toy-task"), seed=0)
 
 
 @pytest.fixture

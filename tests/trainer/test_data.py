@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kintern.api.run import DatasetRef
+from kintern.api.data import DatasetRef
 from kintern_trainer.data import load_training_data
 from kintern_trainer.errors import DataError, SpecError
 

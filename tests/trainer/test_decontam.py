@@ -86,7 +86,7 @@ def test_toy_task_held_out_questions_do_not_leak(toy_task: ToyTask) -> None:
     train = Dataset.from_json(str(toy_task.train))
     questions = [json.loads(line)["question"] for line in toy_task.eval.read_text().splitlines()]
     _, report = check(train, questions, Decontamination(mode="fail"))
-    assert report.summary.checked_rows == 600
+    assert report.summary.checked_rows == 4000
     leaked = train.select(range(3))
     _, planted = check(leaked, [leaked[0]["question"]], Decontamination(mode="off"))
     assert planted.summary.overlapping_rows == 1, "the toy questions are long enough to be checked"

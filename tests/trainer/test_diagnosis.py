@@ -45,6 +45,8 @@ CASES = [
         "sft",
         "divergence",
     ),
+    ("spikes then recovers", sft_log(6.7, 58.8, 24.0, 13.0, 9.0, 5.2, 3.9), "sft", "divergence"),
+    ("fine-tuning wobble", sft_log(1.2, 1.9, 1.4, 1.1, 1.0, 0.9, 0.95), "sft", "ok"),
     ("noisy but fine", sft_log(3.0, 3.2, 2.8, 2.9, 2.7, 2.75, 2.6), "sft", "ok"),
     ("grpo learning", grpo_log(9, reward_std=0.4, zero_std=0.2, entropy=1.2), "grpo", "ok"),
     (

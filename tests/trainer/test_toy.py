@@ -24,7 +24,7 @@ def test_tiny_model_is_tiny_and_loads_as_a_normal_hf_model(tiny_model: Path) -> 
 def test_task_rows_are_well_formed(toy_task: ToyTask) -> None:
     train = [json.loads(line) for line in toy_task.train.read_text().splitlines()]
     held_out = [json.loads(line) for line in toy_task.eval.read_text().splitlines()]
-    assert (len(train), len(held_out)) == (600, 200)
+    assert (len(train), len(held_out)) == (4000, 200)
     members = {word: cat for cat, words in CATEGORIES.items() for word in words}
     for row in train[:50] + held_out[:50]:
         right = row["choices"][row["answer"]]
@@ -35,7 +35,7 @@ def test_task_rows_are_well_formed(toy_task: ToyTask) -> None:
 
 
 def test_task_is_reproducible_and_bounded(tmp_path: Path, toy_task: ToyTask) -> None:
-    again = generate_mc_task(tmp_path, n_train=600, n_eval=200, seed=0)
+    again = generate_mc_task(tmp_path, seed=0)
     assert again.train.read_text() == toy_task.train.read_text()
     with pytest.raises(ValueError, match="distinct questions"):
-        generate_mc_task(tmp_path, n_train=5000, n_eval=200)
+        generate_mc_task(tmp_path, n_train=7000, n_eval=200)

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kintern.api.run import DatasetRef
+from kintern.api.data import DatasetRef
 from kintern_trainer.errors import DataError, SpecError
 from kintern_trainer.sources import load_table
 

@@ -82,8 +82,8 @@ def _non_finite(history: Sequence[Log]) -> Diagnosis | None:
 
 
 def _divergence(history: Sequence[Log]) -> Diagnosis | None:
-    """The loss climbed well above its best and stayed there, or it blew up and never came
-    back below where it started."""
+    """The loss climbed well above its best and stayed there, or it spiked to several times
+    where it started (the learning rate is too high even if it later recovers)."""
     points = [(int(e.get("step", 0)), e["loss"]) for e in _steps(history) if "loss" in e]
     if len(points) < 4:
         return None
@@ -94,10 +94,10 @@ def _divergence(history: Sequence[Log]) -> Diagnosis | None:
     peak_step, peak = max(points, key=lambda p: p[1])
     if late > best * DIVERGENCE_RATIO and late - best > DIVERGENCE_MIN_RISE:
         evidence = f"loss rose from {best:.4g} (around step {points[best_at][0]}) to {late:.4g}"
-    elif peak > first * BLOWUP_RATIO and late >= first:
+    elif peak > first * BLOWUP_RATIO:
         evidence = (
-            f"loss blew up from {first:.4g} (step {points[0][0]}) to {peak:.4g} (step "
-            f"{peak_step}) and ended at {late:.4g}, no better than where it started"
+            f"loss spiked from {first:.4g} (step {points[0][0]}) to {peak:.4g} (step "
+            f"{peak_step}) and ended at {late:.4g}"
         )
     else:
         return None

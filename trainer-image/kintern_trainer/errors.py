@@ -4,6 +4,13 @@ Raised anywhere in `kintern_trainer`; `runner` turns them into a failed result w
 `error` is the message, so the agent or person reading the TrainingRun can act on it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kintern_trainer.decontam import DecontaminationReport
+
 
 class TrainerError(Exception):
     """A problem with the run's inputs or environment (not a bug in the trainer)."""
@@ -24,9 +31,9 @@ class EvalDataError(TrainerError):
 class ContaminationError(TrainerError):
     """Training data overlaps the evaluation questions and decontamination mode is `fail`."""
 
-    def __init__(self, message: str, report: object) -> None:
+    def __init__(self, message: str, report: DecontaminationReport) -> None:
         super().__init__(message)
-        self.report = report  # a decontam.DecontaminationReport
+        self.report = report
 
 
 class ScriptError(TrainerError):

@@ -83,7 +83,8 @@ def load_causal_lm(path: str, device: str) -> PreTrainedModel:
     except OSError as exc:
         raise model_error(path, exc) from exc
     tune_cpu_threads(model, device)
-    return model.to(device).eval()
+    model.to(device)  # type: ignore[arg-type]  # transformers' wrapper of `to` is mistyped
+    return model.eval()
 
 
 def model_error(path: str, exc: Exception) -> SpecError:

@@ -18,7 +18,13 @@ from typing import Any
 
 from kintern.api.campaign import EvalSpec
 from kintern.api.request import RunRequest
-from kintern.api.result import DecontaminationSummary, Diagnosis, Score, TrainingResult
+from kintern.api.result import (
+    DecontaminationSummary,
+    Diagnosis,
+    DiagnosisKind,
+    Score,
+    TrainingResult,
+)
 from kintern_trainer import decontam, hub, recipes, record, tracking
 from kintern_trainer.diagnosis import diagnose, is_failure
 from kintern_trainer.errors import ContaminationError, SpecError, TrainerError
@@ -51,7 +57,7 @@ class Run:
     details: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, Any]] | None = None
 
-    def fail(self, kind: str, message: str, advice: str = "") -> None:
+    def fail(self, kind: DiagnosisKind, message: str, advice: str = "") -> None:
         self.error = message
         self.diagnosis = Diagnosis(kind=kind, evidence=message[:1000], advice=advice)
 

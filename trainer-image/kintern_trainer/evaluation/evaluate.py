@@ -54,7 +54,7 @@ def evaluate(
     if suite.type == "loglikelihood":
         picks = loglik.choose(model_path, items, device)
         letters: list[str | None] = [LETTERS[i] for i in picks]
-        texts = [None] * len(items)
+        texts: list[str | None] = [None] * len(items)
         backend = "loglikelihood"
     else:
         prompts = [generative_prompt(q) for q in items]

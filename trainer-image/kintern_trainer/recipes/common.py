@@ -160,13 +160,13 @@ def run(trainer: Trainer, ctx: RecipeContext) -> TrainOutput:
 
 
 def _save(trainer: Trainer, ctx: RecipeContext) -> None:
-    model = trainer.model
+    model: Any = trainer.model  # a PreTrainedModel, or a PeftModel around one
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model = model.to(model_dtype(ctx.device))
     model.config.use_cache = True
     model.save_pretrained(ctx.checkpoint_dir)
-    trainer.processing_class.save_pretrained(ctx.checkpoint_dir)
+    tokenizer_for(ctx).save_pretrained(ctx.checkpoint_dir)
     log.info("saved the trained model to %s", ctx.checkpoint_dir)
 
 

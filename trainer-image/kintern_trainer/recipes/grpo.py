@@ -8,7 +8,7 @@ GPU is there, transformers otherwise.
 from __future__ import annotations
 
 import importlib.util
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kintern_trainer import rewards
 from kintern_trainer.errors import SpecError
@@ -57,9 +57,10 @@ def build_trainer(ctx: RecipeContext, config: GRPOConfig | None = None) -> GRPOT
 
     from kintern_trainer.recipes.callbacks import StopOnNonFinite
 
+    reward_funcs: list[Any] = rewards.resolve(ctx.hp.rewards)
     return GRPOTrainer(
         model=load_policy(ctx),
-        reward_funcs=rewards.resolve(ctx.hp.rewards),
+        reward_funcs=reward_funcs,
         args=config or build_config(ctx),
         train_dataset=ctx.dataset,
         processing_class=tokenizer_for(ctx),

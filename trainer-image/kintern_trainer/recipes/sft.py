@@ -9,7 +9,7 @@ do not attend to each other (position ids restart per row).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kintern_trainer.recipes.common import (
     RecipeContext,
@@ -29,7 +29,7 @@ def build_config(ctx: RecipeContext) -> SFTConfig:
     from trl import SFTConfig
 
     hp = ctx.hp
-    extra: dict[str, object] = {"max_length": hp.max_length, "packing": hp.packing}
+    extra: dict[str, Any] = {"max_length": hp.max_length, "packing": hp.packing}
     if hp.packing:
         extra["packing_strategy"] = "bfd"
     return SFTConfig(**base_args(ctx), **extra)
