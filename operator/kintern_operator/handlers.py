@@ -46,7 +46,12 @@ def _resync_loop(memo: kopf.Memo, stop: threading.Event) -> None:
     """Deadlines and live GPU-hours move with the clock, not with events."""
     reconciler: CampaignReconciler = memo["reconciler"]
     while not stop.wait(reconciler.settings.resync_seconds):
-        for namespace, name in _live_campaigns(reconciler.kube, memo.get("namespaces") or []):
+        try:
+            live = _live_campaigns(reconciler.kube, memo.get("namespaces") or [])
+        except Exception:  # the apiserver away for a moment must not end resyncs for good
+            log.exception("listing campaigns to resync failed; trying again next round")
+            continue
+        for namespace, name in live:
             try:
                 reconciler.reconcile(namespace, name)
             except Exception:
