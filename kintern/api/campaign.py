@@ -48,6 +48,12 @@ class EvalSpec(ApiModel):
     shuffle_seed: int = Field(
         default=0, description="shuffleSeed: seed that fixes the order of the choices."
     )
+    chat_template: bool = Field(
+        default=False,
+        description="chatTemplate: generative suites only: send each prompt as a user "
+        "message through the model's chat template (for chat-tuned models); otherwise the "
+        "plain prompt.",
+    )
 
 
 class Objective(ApiModel):

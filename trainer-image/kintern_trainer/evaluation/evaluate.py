@@ -58,7 +58,9 @@ def evaluate(
         backend = "loglikelihood"
     else:
         prompts = [generative_prompt(q) for q in items]
-        outputs = generate.generate(model_path, prompts, suite.max_new_tokens, device)
+        outputs = generate.generate(
+            model_path, prompts, suite.max_new_tokens, device, suite.chat_template
+        )
         letters = [
             extract_letter(text, len(q.choices)) for text, q in zip(outputs, items, strict=True)
         ]

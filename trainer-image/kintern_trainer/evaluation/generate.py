@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 
+from kintern_trainer.errors import EvalDataError
 from kintern_trainer.modeling import load_causal_lm, load_tokenizer, model_dtype
 
 CPU_BATCH = 8
@@ -23,12 +24,37 @@ def pick_backend(device: str) -> str:
 
 
 def generate(
-    model_path: str, prompts: Sequence[str], max_new_tokens: int, device: str
+    model_path: str,
+    prompts: Sequence[str],
+    max_new_tokens: int,
+    device: str,
+    chat_template: bool = False,
 ) -> list[str]:
-    """Greedy completions (temperature 0), decoded without the prompt."""
+    """Greedy completions (temperature 0), decoded without the prompt; with `chat_template`
+    each prompt is first wrapped as a user message in the model's chat template."""
+    if chat_template:
+        prompts = apply_chat_template(model_path, prompts)
     if pick_backend(device) == "vllm":
         return _generate_vllm(model_path, prompts, max_new_tokens, device)
     return _generate_transformers(model_path, prompts, max_new_tokens, device)
+
+
+def apply_chat_template(model_path: str, prompts: Sequence[str]) -> list[str]:
+    """The prompts as the model's chat template renders one user turn, ready for the reply."""
+    tokenizer = load_tokenizer(model_path)
+    if not tokenizer.chat_template:
+        raise EvalDataError(
+            f"the suite sets chatTemplate but the tokenizer of {model_path} has no chat "
+            "template; set chatTemplate: false for base models"
+        )
+    return [
+        str(
+            tokenizer.apply_chat_template(
+                [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
+            )
+        )
+        for p in prompts
+    ]
 
 
 def _generate_vllm(
