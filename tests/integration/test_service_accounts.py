@@ -4,6 +4,7 @@ import pytest
 from kubernetes import client
 
 from tests.support.cluster import Cluster
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -24,6 +25,17 @@ def _create_account(cluster: Cluster, namespace: str, name: str) -> None:
     client.CoreV1Api(cluster.api).create_namespaced_service_account(namespace, account)
 
 
+def _can_list_pods(api: client.CoreV1Api, namespace: str) -> bool:
+    """Whether listing is allowed yet (the authorizer's cache lags a new binding briefly)."""
+    try:
+        api.list_namespaced_pod(namespace)
+    except client.ApiException as err:
+        if err.status != 403:
+            raise
+        return False
+    return True
+
+
 def test_service_account_client_is_bound_by_rbac(cluster: Cluster, namespace: str) -> None:
     _create_account(cluster, namespace, "reader")
     as_reader = client.CoreV1Api(cluster.service_account_client(namespace, "reader"))
@@ -33,7 +45,7 @@ def test_service_account_client_is_bound_by_rbac(cluster: Cluster, namespace: st
     assert f"system:serviceaccount:{namespace}:reader" in denied.value.body
 
     _grant_view(cluster, namespace, "reader")
-    assert as_reader.list_namespaced_pod(namespace).items == []
+    eventually(lambda: _can_list_pods(as_reader, namespace), "the RoleBinding to take effect")
     with pytest.raises(client.ApiException) as still_denied:
         as_reader.delete_collection_namespaced_pod(namespace)
     assert still_denied.value.status == 403

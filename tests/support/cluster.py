@@ -13,8 +13,10 @@ from pathlib import Path
 
 from kubernetes import client, config
 
+from kintern.api.annotations import APPROVE_ANNOTATION
 from kintern.devcluster.kubeconfig import write_token_kubeconfig
 from kintern.devcluster.kubectl import kubectl
+from tests.support.wait import eventually
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRDS_DIR = REPO_ROOT / "crds"
@@ -117,7 +119,8 @@ class Cluster:
         client.CoreV1Api(self.api).delete_namespace(name)
 
     def apply_crds(self, directory: Path = CRDS_DIR) -> None:
-        """Apply the CRD manifests (server-side) and wait until each is Established."""
+        """Apply crds/ (CRDs and admission policies, server-side), wait until each CRD is
+        Established and the admission policies can act on the new kinds."""
         self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(directory))
         names = [
             n
@@ -125,3 +128,24 @@ class Cluster:
             if n.startswith("customresourcedefinition")  # the admission policies have no status
         ]
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *names)
+        eventually(self._admission_knows_training_runs, "admission policies to see the CRDs")
+
+    def _admission_knows_training_runs(self) -> bool:
+        """A dry-run create that the approval-recording MutatingAdmissionPolicy acts on.
+
+        For a few seconds after a CRD is Established, a policy that mutates its kind
+        answers 503 "Resource kind ... not found"; any other answer means it is ready.
+        """
+        probe = {
+            "apiVersion": "kintern.dev/v1alpha1",
+            "kind": "TrainingRun",
+            "metadata": {"name": "admission-probe", "annotations": {APPROVE_ANNOTATION: "true"}},
+            "spec": {"campaign": "admission-probe", "recipe": "eval"},
+        }
+        try:
+            client.CustomObjectsApi(self.api).create_namespaced_custom_object(
+                "kintern.dev", "v1alpha1", "default", "trainingruns", probe, dry_run="All"
+            )
+        except client.ApiException as err:
+            return err.status != 503
+        return True
