@@ -1,0 +1,216 @@
+"""Training throughput of the `sft` recipe against plain TRL SFTTrainer defaults.
+
+Both train the same model on the same data for the same number of steps, in one process,
+one after the other (TRL defaults first). Throughput is non-padding tokens per second as
+TRL counts them (`num_tokens` / `train_runtime`); on a GPU the MFU is printed too.
+
+    python bench/trainer_throughput.py                        # the toy model, CPU
+    python bench/trainer_throughput.py --model llama-1b       # a 1.2B Llama, random init
+    python bench/trainer_throughput.py --model /models/qwen3  # any local HF model directory
+
+Nothing is downloaded: `toy` and `llama-1b` are built from a config; the data are
+prompt/completion rows of varied length made from the toy vocabulary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0}
+LLAMA_1B = {
+    "hidden_size": 2048,
+    "intermediate_size": 8192,
+    "num_hidden_layers": 16,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "vocab_size": 128256,
+}
+
+
+@dataclass
+class Measurement:
+    name: str
+    tokens: float
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds
+
+
+def main() -> None:
+    args = make_parser().parse_args()
+    from kintern_trainer.modeling import resolve_device
+
+    device = resolve_device(args.device)
+    work = Path(tempfile.mkdtemp(prefix="kintern-bench-"))
+    model = prepare_model(args.model, work)
+    data = make_rows(args.rows, args.max_length, seed=0)
+    print(f"model {args.model} on {device}: {args.steps} steps, batch {args.batch_size}")
+    defaults = run_trl_defaults(model, data, args, device, work)
+    recipe = run_kintern_sft(model, data, args, device, work)
+    for m in (defaults, recipe):
+        line = f"{m.name:>14}: {m.tokens_per_second:10.1f} tokens/s"
+        line += f" ({m.tokens:.0f} tokens in {m.seconds:.1f} s)"
+        if device == "cuda":
+            mean_seq = m.tokens / (args.steps * args.batch_size)
+            line += f", MFU {mfu(model, m, mean_seq, args.peak_tflops):.1%}"
+        print(line)
+    ratio = recipe.tokens_per_second / defaults.tokens_per_second
+    print(f"ratio sft recipe / TRL defaults: {ratio:.2f}x")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="toy", help="toy, llama-1b, or a model directory")
+    parser.add_argument("--steps", type=int, default=60, help="optimizer steps per run")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--max-length", type=int, default=256, help="longest row, in tokens")
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
+    parser.add_argument("--peak-tflops", type=float, default=None, help="GPU bf16 peak")
+    return parser
+
+
+def prepare_model(name: str, work: Path) -> str:
+    from kintern_trainer.toy import build_tiny_model
+
+    if name == "toy":
+        return str(build_tiny_model(work / "toy"))
+    if name == "llama-1b":
+        return build_llama_1b(work / "llama-1b")
+    return name
+
+
+def build_llama_1b(directory: Path) -> str:
+    """A Llama-3.2-1B-shaped model (1.24B parameters), random init, with the toy tokenizer
+    (its ids are a subset of the large vocabulary, so the compute is the real model's)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from kintern_trainer.toy import build_tokenizer
+
+    tokenizer = build_tokenizer(directory)
+    config = LlamaConfig(
+        **LLAMA_1B,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+        model = LlamaForCausalLM(config).to(torch.bfloat16)
+    model.save_pretrained(directory)
+    return str(directory)
+
+
+def make_rows(n: int, max_length: int, seed: int) -> Any:
+    """Prompt/completion rows from the toy vocabulary, lengths spread over 1/8..1 of max."""
+    from datasets import Dataset
+
+    from kintern_trainer.toy import CATEGORIES
+
+    words = [w for members in CATEGORIES.values() for w in members]
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        length = rng.randint(max_length // 8, max_length - 8)
+        text = [rng.choice(words) for _ in range(length)]
+        cut = length // 2
+        rows.append({"prompt": " ".join(text[:cut]), "completion": " " + " ".join(text[cut:])})
+    return Dataset.from_list(rows)
+
+
+def run_trl_defaults(
+    model: str, data: Any, args: argparse.Namespace, device: str, work: Path
+) -> Measurement:
+    """SFTTrainer as its documentation shows it, with only the run length and batch set."""
+    import torch
+    from trl import SFTConfig, SFTTrainer
+
+    threads = torch.get_num_threads()
+    config = SFTConfig(
+        output_dir=str(work / "trl-defaults"),
+        max_steps=args.steps,
+        per_device_train_batch_size=args.batch_size,
+        max_length=args.max_length,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=device == "cpu",
+    )
+    trainer = SFTTrainer(model=model, args=config, train_dataset=data)
+    result = measure("TRL defaults", trainer)
+    torch.set_num_threads(threads)
+    return result
+
+
+def run_kintern_sft(
+    model: str, data: Any, args: argparse.Namespace, device: str, work: Path
+) -> Measurement:
+    from kintern.api.request import RunRequest
+    from kintern_trainer.recipes import sft
+    from kintern_trainer.recipes.common import RecipeContext
+
+    request = RunRequest.model_validate(
+        {
+            "runName": "bench",
+            "campaign": "bench",
+            "baseModel": model,
+            "benchmark": "none",
+            "outputDir": str(work / "kintern-sft"),
+            "spec": {
+                "campaign": "bench",
+                "recipe": "sft",
+                "datasets": [{"name": "in-memory"}],
+                "hyperparameters": {
+                    "maxSteps": args.steps,
+                    "batchSize": args.batch_size,
+                    "maxLength": args.max_length,
+                },
+            },
+        }
+    )
+    ctx = RecipeContext(request=request, device=device, model_path=model, dataset=data)
+    return measure("kintern sft", sft.build_trainer(ctx))
+
+
+def measure(name: str, trainer: Any) -> Measurement:
+    seconds = trainer.train().metrics["train_runtime"]
+    tokens = next(e["num_tokens"] for e in reversed(trainer.state.log_history) if "num_tokens" in e)
+    return Measurement(name=name, tokens=float(tokens), seconds=float(seconds))
+
+
+def mfu(model: str, m: Measurement, mean_seq: float, peak_tflops: float | None) -> float:
+    """Model FLOPs utilisation: (6 N + 12 L d s) FLOPs per token over the GPU's bf16 peak,
+    with s the mean sequence length (causal attention counted in full, as is usual)."""
+    import torch
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model)
+    params = parameter_count(config)
+    attention = 12 * config.num_hidden_layers * config.hidden_size * mean_seq
+    flops_per_token = 6 * params + attention
+    if peak_tflops is None:
+        gpu = torch.cuda.get_device_name()
+        peak_tflops = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu), None)
+        if peak_tflops is None:
+            raise SystemExit(f"unknown GPU '{gpu}': pass --peak-tflops")
+    return m.tokens_per_second * flops_per_token / (peak_tflops * 1e12)
+
+
+def parameter_count(config: Any) -> int:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config).num_parameters()
+
+
+if __name__ == "__main__":
+    main()
