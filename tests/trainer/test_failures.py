@@ -165,6 +165,12 @@ BAD_SPECS = [
     ),
     ("missing model", lambda b: b.set(baseModel="/nonexistent/model"), 1, "cannot load model"),
     ("publish without repo", lambda b: b.spec(pushToHub=True), 1, "no output.hubRepo"),
+    (
+        "publish without token",
+        lambda b: b.spec(pushToHub=True).set(hubRepo="org/model"),
+        1,
+        "needs HF_TOKEN",
+    ),
     ("unresolved run reference", lambda b: b.set(baseModel="run:r001"), 1, "names another run"),
     (
         "grpo groups",

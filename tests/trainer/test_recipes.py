@@ -119,3 +119,10 @@ def test_kintern_train_reads_the_request_from_the_environment(
     assert outcome.exit_code == 0, outcome.output
     result = TrainingResult.from_termination_message(request_builder.result_path.read_text())
     assert result.score is not None and result.score.n == 20
+
+
+def test_sft_with_packing_and_gradient_checkpointing(request_builder: RequestBuilder) -> None:
+    request_builder.hyper(packing=True, gradientCheckpointing=True, maxSteps=3, maxLength=64)
+    code, result = run_train(request_builder)
+    assert code == 0 and result.status == "succeeded", result.error
+    assert result.metrics["train_tokens_per_second"] > 0
