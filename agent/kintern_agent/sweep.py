@@ -173,17 +173,38 @@ class SweepPlanner:
         self._try(candidates[: max(1, self._runs_left())], scored)
         return self._best(scored)
 
+    def _contenders(self, scored: dict[str, tuple[Candidate, TrainingRun]]) -> list[Candidate]:
+        """The best candidate and every one statistically tied with it (its 95% interval
+        reaches the best score): only these branches are worth more epochs."""
+        best = self._best(scored)
+        if best is None:
+            return []
+        best_score = self._score(scored[best.key][1])
+        tied = []
+        for c, run in scored.values():
+            score = run.status.result.score if run.status.result else None
+            if self._score(run) is None or score is None:
+                continue
+            reach = score.ci_high if self.spec.objective.direction == "maximize" else -score.ci_low
+            if c is best or reach >= (best_score or 0):
+                tied.append(c)
+        return sorted(tied, key=lambda c: self._score(scored[c.key][1]) or 0, reverse=True)
+
     def _round_epochs(
         self, best: Candidate, scored: dict[str, tuple[Candidate, TrainingRun]]
     ) -> Candidate:
-        for epochs in self.spec.agent.sweep.epochs[1:]:
-            if self._runs_left() < 1 or self.stop.is_set():
-                break
-            c = Candidate(f"ep{epochs:g}", best.learning_rate, epochs, best.datasets)
-            self._try([c], scored)
-            if self._best(scored) is not c:  # more epochs stopped helping: prune the branch
-                break
-            best = c
+        for start in self._contenders(scored):
+            parent = start
+            for epochs in self.spec.agent.sweep.epochs[1:]:
+                if self._runs_left() < 1 or self.stop.is_set():
+                    return self._best(scored) or best
+                c = Candidate(
+                    f"{start.key}-ep{epochs:g}", start.learning_rate, epochs, start.datasets
+                )
+                self._try([c], scored)
+                if not self._better(scored[c.key][1], scored[parent.key][1]):
+                    break  # more epochs stopped helping this branch: prune it
+                parent = c
         return self._best(scored) or best
 
     def _round_mix(

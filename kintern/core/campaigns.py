@@ -114,7 +114,7 @@ def _derive_status(
     status.baseline = _baseline(runs, spec.base_model) or status.baseline
     gen = campaign.metadata.get("generation")
 
-    def cond(type_: str, ok: bool, reason: str, message: str) -> None:
+    def cond(type_: str, ok: bool, reason: str, message: str, announce: bool = True) -> None:
         changed = set_condition(
             status.conditions,
             Condition(
@@ -125,7 +125,7 @@ def _derive_status(
                 observed_generation=gen,
             ),
         )
-        if changed and ok:
+        if changed and ok and announce:
             plan.events.append(Event("Normal", reason, message))
 
     awaiting = status.usage.runs.awaiting_approval
@@ -141,9 +141,9 @@ def _derive_status(
         if ending:
             reason, message = ending
             if reason == Reason.TARGET_REACHED:
-                cond(ConditionType.TARGET_REACHED, True, reason, message)
+                cond(ConditionType.TARGET_REACHED, True, reason, message, announce=False)
             if reason in (Reason.GPU_HOURS_SPENT, Reason.MAX_RUNS_REACHED):
-                cond(ConditionType.BUDGET_EXHAUSTED, True, reason, message)
+                cond(ConditionType.BUDGET_EXHAUSTED, True, reason, message, announce=False)
             cond(ConditionType.COMPLETE, True, reason, message)
             status.completion_time = rfc3339(snapshot.now)
             status.phase = "Succeeded" if status.best.score is not None else "Failed"

@@ -1,0 +1,95 @@
+"""Local mode end to end: the quickstart improves a tiny model for real, and a campaign
+killed in the middle of a run resumes without redoing finished runs."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kintern.local import quickstart
+from tests.support.wait import eventually
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _kintern(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kintern", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _status(campaign_dir: Path) -> dict:
+    return json.loads((campaign_dir / "status.json").read_text())
+
+
+def _run(campaign_dir: Path, name: str) -> dict:
+    return json.loads((campaign_dir / "runs" / name / "run.json").read_text())
+
+
+def test_quickstart_improves_the_tiny_model_by_a_real_margin(tmp_path: Path) -> None:
+    (tmp_path / "examples").mkdir()
+    shutil.copy(REPO / "examples" / "quickstart.yaml", tmp_path / "examples")
+    done = _kintern("quickstart", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    campaign_dir = tmp_path / quickstart.CAMPAIGN_DIR
+    status = _status(campaign_dir)
+    baseline = _run(campaign_dir, status["baseline"]["run"])["status"]["result"]["score"]
+    best = _run(campaign_dir, status["best"]["run"])["status"]["result"]["score"]
+    assert baseline["n"] == best["n"] == 200
+    assert best["value"] - baseline["value"] >= 0.25
+    assert best["ciLow"] > baseline["ciHigh"], "the improvement must not be noise"
+    report = (campaign_dir / "report.md").read_text()
+    assert f"best: {status['best']['score']}" in report
+    assert (campaign_dir / "report.png").stat().st_size > 10_000
+
+
+def test_killed_campaign_resumes_without_redoing_finished_runs(tmp_path: Path) -> None:
+    quickstart.prepare(tmp_path)
+    spec = yaml.safe_load((REPO / "examples" / "quickstart.yaml").read_text())
+    spec["metadata"]["name"] = "resume"
+    spec["spec"]["agent"]["sweep"] = {"learningRates": [0.005], "epochs": [4, 8]}
+    spec["spec"]["approvals"]["mode"] = "Auto"
+    spec["spec"]["objective"]["target"] = 0.999  # so that the final evaluation runs too
+    (tmp_path / "resume.yaml").write_text(yaml.safe_dump(spec))
+    campaign_dir = tmp_path / "state"
+    argv = [sys.executable, "-m", "kintern", "run", "resume.yaml", "--dir", "state", "--yes"]
+    first = subprocess.Popen(
+        argv, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def training_underway() -> bool:
+        try:
+            return _run(campaign_dir, "resume-lr1")["status"]["phase"] == "Running"
+        except (FileNotFoundError, KeyError, json.JSONDecodeError):
+            return False
+
+    eventually(training_underway, "the first SFT run to start", timeout=300)
+    time.sleep(2)
+    first.send_signal(signal.SIGKILL)  # no cleanup at all: the trainer child is orphaned
+    first.wait()
+    baseline_result = campaign_dir / "runs" / "resume-baseline" / "result.json"
+    finished_at = baseline_result.stat().st_mtime
+    assert _run(campaign_dir, "resume-baseline")["status"]["phase"] == "Succeeded"
+
+    done = _kintern("run", "resume.yaml", "--dir", "state", "--yes", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert baseline_result.stat().st_mtime == finished_at, "a finished run was redone"
+    names = sorted(p.name for p in (campaign_dir / "runs").iterdir())
+    assert names == ["resume-baseline", "resume-ep8", "resume-final", "resume-lr1"]
+    assert all(_run(campaign_dir, n)["status"]["phase"] == "Succeeded" for n in names)
+    assert not (campaign_dir / "runs" / "resume-lr1" / "pid").exists()
+    assert _status(campaign_dir)["phase"] == "Succeeded"
+    assert os.path.exists(campaign_dir / "report.md")
