@@ -192,3 +192,21 @@ def test_bad_specs_fail_with_clear_errors(
     assert (got_code, result.status) == (code, "failed")
     assert message in (result.error or ""), result.error
     assert result.diagnosis.kind == "error"
+
+
+def test_out_of_memory_outside_training_is_diagnosed(
+    request_builder: RequestBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from kintern_trainer import runner
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(runner, "evaluate", out_of_memory)
+    code, result = run_train(request_builder.recipe("eval"))
+    assert (code, result.status, result.diagnosis.kind) == (1, "failed", "out_of_memory")
+    assert "Tried to allocate" in result.diagnosis.evidence
+    record = json.loads((request_builder.output_dir / "kintern-record.json").read_text())
+    assert "OutOfMemoryError" in record["traceback"]

@@ -22,6 +22,9 @@ BLOWUP_RATIO = 4.0
 ZERO_STD_FRACTION = 0.9
 REWARD_STD_FLOOR = 1e-3
 ENTROPY_FLOOR = 0.05
+ERROR_ADVICE = (
+    "read the error; the full record beside the checkpoint has the traceback and the logs"
+)
 FAILING_KINDS = frozenset({"nan_loss", "out_of_memory", "contamination", "error"})
 
 ADVICE = {
@@ -49,7 +52,7 @@ def diagnose(history: Sequence[Log], recipe: str, error: BaseException | None = 
         if found is not None:
             return found
     if error is not None:
-        return Diagnosis(kind="error", evidence=_short(error), advice="see the error message")
+        return Diagnosis(kind="error", evidence=_short(error), advice=ERROR_ADVICE)
     return Diagnosis()
 
 

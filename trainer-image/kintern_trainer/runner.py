@@ -92,10 +92,11 @@ def execute(request: RunRequest) -> TrainingResult:
         run.error = f"training failed: {type(exc.cause).__name__}: {exc.cause}"
     except TrainerError as exc:
         run.fail("error", str(exc), "fix the run's spec or data as the error says")
-    except Exception as exc:  # a bug: still report it, with the traceback in the record
-        log.exception("the trainer failed unexpectedly")
+    except Exception as exc:  # out of memory outside training, or a bug: still reported
+        log.exception("the run failed")
         run.details["traceback"] = traceback.format_exc()
-        run.fail("error", f"internal error: {type(exc).__name__}: {exc}", "report this as a bug")
+        run.diagnosis = diagnose([], request.spec.recipe, exc)
+        run.error = f"{type(exc).__name__}: {exc}"
     return _finish(run)
 
 
