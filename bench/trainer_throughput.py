@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0}
-LLAMA_1B = {
+LLAMA_1B: dict[str, Any] = {
     "hidden_size": 2048,
     "intermediate_size": 8192,
     "num_hidden_layers": 16,
@@ -105,7 +105,7 @@ def build_llama_1b(directory: Path) -> str:
         pad_token_id=tokenizer.pad_token_id,
     )
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
-        model = LlamaForCausalLM(config).to(torch.bfloat16)
+        model = LlamaForCausalLM(config).bfloat16()
     model.save_pretrained(directory)
     return str(directory)
 
