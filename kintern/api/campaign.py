@@ -166,12 +166,18 @@ class Toleration(ApiModel):
     )
 
 
+QUANTITY_PATTERN = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
+RESOURCE_NAME_PATTERN = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
+
+
 class Compute(ApiModel):
     """Where and how runs execute."""
 
     gpus_per_run: int = Field(default=1, ge=0, le=64, description="gpusPerRun: GPUs per run.")
     gpu_resource: str = Field(
-        default="nvidia.com/gpu", description="gpuResource: the extended resource name of a GPU."
+        default="nvidia.com/gpu",
+        pattern=RESOURCE_NAME_PATTERN,
+        description="gpuResource: the extended resource name of a GPU.",
     )
     node_selector: dict[str, str] = Field(
         default_factory=dict, description="nodeSelector: labels of the GPU node pool."
@@ -186,8 +192,14 @@ class Compute(ApiModel):
     trainer_image: str | None = Field(
         default=None, description="trainerImage: overrides the trainer image."
     )
-    cpu: str = Field(default="4", description="cpu: CPU request of each run.")
-    memory: str = Field(default="32Gi", description="memory: memory request of each run.")
+    cpu: str = Field(
+        default="4", pattern=QUANTITY_PATTERN, description="cpu: CPU request of each run, e.g. 4."
+    )
+    memory: str = Field(
+        default="32Gi",
+        pattern=QUANTITY_PATTERN,
+        description="memory: memory request of each run, e.g. 32Gi.",
+    )
     checkpoint_volume_claim: str | None = Field(
         default=None,
         description="checkpointVolumeClaim: PersistentVolumeClaim mounted at /checkpoints.",

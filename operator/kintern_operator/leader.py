@@ -71,7 +71,8 @@ class LeaderElector:
         mine = spec.holder_identity == self.identity
         renewed = spec.renew_time or spec.acquire_time
         duration = timedelta(seconds=spec.lease_duration_seconds or self.lease_seconds)
-        expired = renewed is None or renewed + duration < _now()
+        vacant = not spec.holder_identity
+        expired = vacant or renewed is None or renewed + duration < _now()
         if not (mine or expired):
             return False
         lease.spec = client.V1LeaseSpec(**_snake(self._spec(None if mine else _now())))
@@ -84,6 +85,19 @@ class LeaderElector:
             if err.status == 409:  # someone else wrote it first
                 return False
             raise
+
+    def release(self) -> None:
+        """Give the Lease up on a clean shutdown (only if we still hold it)."""
+        try:
+            lease = self.coord.read_namespaced_lease(self.name, self.namespace)
+            if lease.spec.holder_identity != self.identity:
+                return
+            lease.spec.holder_identity = None
+            lease.spec.lease_duration_seconds = 1
+            self.coord.replace_namespaced_lease(self.name, self.namespace, lease)
+            log.info("released the lease %s/%s", self.namespace, self.name)
+        except ApiException as err:
+            log.warning("could not release the lease: %s", err.reason)
 
     def acquire(self, stop: threading.Event) -> bool:
         log.info("waiting to lead as %s (lease %s/%s)", self.identity, self.namespace, self.name)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import signal
 import sys
 import threading
 
@@ -9,6 +10,7 @@ import kopf
 from kubernetes import client, config
 
 from kintern_operator import handlers, metrics  # noqa: F401  (handlers register with kopf)
+from kintern_operator.health import serve_health
 from kintern_operator.kube import Kube
 from kintern_operator.leader import LeaderElector
 from kintern_operator.reconciler import CampaignReconciler
@@ -29,6 +31,11 @@ def run_operator(
     api = client.ApiClient()
     stop = threading.Event()
     lost = threading.Event()
+    serve_health(liveness_port)
+    metrics.serve(settings.metrics_port)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # a standby stops at once; kopf takes over later
+        signal.signal(sig, lambda *_: stop.set())
+    elector = None
     if settings.leader_election:
         elector = LeaderElector(
             api,
@@ -40,19 +47,26 @@ def run_operator(
         if not elector.acquire(stop):
             return 1
         elector.keep(stop, on_lost=lambda: (lost.set(), stop.set()))
-    metrics.serve(settings.metrics_port)
     memo = kopf.Memo(reconciler=CampaignReconciler(Kube(api), settings), namespaces=namespaces)
-    asyncio.run(
-        kopf.operator(
+    asyncio.run(_operate(stop, memo, namespaces))
+    if elector is not None and not lost.is_set():
+        elector.release()  # a successor need not wait for the Lease to expire
+    return 1 if lost.is_set() else 0
+
+
+async def _operate(stop: threading.Event, memo: kopf.Memo, namespaces: list[str]) -> None:
+    try:
+        await kopf.operator(
             standalone=True,
             clusterwide=not namespaces,
             namespaces=namespaces,
-            liveness_endpoint=f"http://0.0.0.0:{liveness_port}/healthz",
             stop_flag=stop,
             memo=memo,
         )
-    )
-    return 1 if lost.is_set() else 0
+    finally:
+        # kopf waits for a threading.Event in an executor thread; asyncio.run would wait
+        # for that thread forever after a signal stopped kopf unless the event is set.
+        stop.set()
 
 
 if __name__ == "__main__":

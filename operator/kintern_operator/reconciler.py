@@ -6,6 +6,7 @@ status is written before its Job is created, Jobs have deterministic names, and 
 GPU-hours are summed from the runs' own records, so a restart repeats nothing.
 """
 
+import json
 import logging
 import threading
 import time
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from kintern.api.campaign import CampaignStatus, PostTrainingCampaign
@@ -186,19 +188,26 @@ class CampaignReconciler:
         try:
             request = build_request(run, campaign, checkpoint_dir(name), checkpoints)
         except UnresolvedModel as err:
-            message = str(err)
-            self.kube.patch_status(
-                PLURAL_RUNS,
-                ns,
-                name,
-                {"phase": "Failed", "message": message, "failureReason": Reason.INVALID_SPEC},
-            )
-            self.kube.event(run_body, "Warning", Reason.INVALID_SPEC, message)
+            self._fail_launch(run_body, str(err))
             return
         job = build_training_job(run_body, run, campaign, request, self.settings)
-        if self.kube.ensure(job):
+        try:
+            created = self.kube.ensure(job)
+        except ApiException as err:
+            if err.status not in (400, 422):
+                raise
+            # The apiserver refuses the Job itself (a bad quantity, say): retrying cannot help.
+            self._fail_launch(run_body, f"the cluster refused the run's Job: {_reason(err)}")
+            return
+        if created:
             metrics.report_job_created(ns)
         self.kube.patch_status(PLURAL_RUNS, ns, name, {"jobName": job["metadata"]["name"]})
+
+    def _fail_launch(self, run_body: dict[str, Any], message: str) -> None:
+        meta = run_body["metadata"]
+        status = {"phase": "Failed", "message": message[:500], "failureReason": Reason.INVALID_SPEC}
+        self.kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+        self.kube.event(run_body, "Warning", Reason.INVALID_SPEC, message)
 
     def _ensure_agent(
         self,
@@ -236,6 +245,13 @@ class CampaignReconciler:
         if new != old:
             meta = body["metadata"]
             self.kube.patch_status(PLURAL_CAMPAIGNS, meta["namespace"], meta["name"], new)
+
+
+def _reason(err: ApiException) -> str:
+    try:
+        return str(json.loads(err.body)["message"])
+    except (TypeError, ValueError, KeyError):
+        return str(err.reason)
 
 
 def _parse_campaign(body: dict[str, Any]) -> PostTrainingCampaign:

@@ -29,6 +29,7 @@ class OperatorProcess:
     ) -> None:
         self.kubeconfig, self.namespace = kubeconfig, namespace
         self.metrics_port, self.liveness_port = free_port(), free_port()
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"operator-{namespace}.log"
         self.settings = {
             "KINTERN_RESYNC_SECONDS": "1",
