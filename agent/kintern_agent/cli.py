@@ -21,12 +21,14 @@ from kintern_agent.display import LogDisplay, RichDisplay
 from kintern_agent.factory import build_agent
 from kintern_agent.providers import ModelError
 from kintern_agent.providers.base import ChatModel
+from kintern_agent.sweep import SweepPlanner
 from kintern_agent.tools.context import StoppableClock
 
 EXIT_OK = 0
 EXIT_STOPPED = 1
 EXIT_CANNOT_START = 2
 LOCAL_POLL_S = 2.0
+BUILTIN_SWEEP = "builtin/sweep"
 
 
 def agent_main(
@@ -72,6 +74,10 @@ def run_agent(
     console = Console(stderr=not interactive)
     if not interactive:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if model is None and backend.campaign().spec.agent.model == BUILTIN_SWEEP:
+        summary = SweepPlanner(backend).run()
+        console.print(f"builtin/sweep finished: {summary}")
+        return EXIT_OK
     try:
         campaign = backend.campaign()
         display = RichDisplay(console) if interactive else LogDisplay()

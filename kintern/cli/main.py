@@ -59,6 +59,23 @@ def operator(
     )
 
 
+@app.command()
+def agent(
+    campaign: Annotated[
+        str | None, typer.Option(help="Campaign (default: $KINTERN_CAMPAIGN).")
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Default: $KINTERN_NAMESPACE.")
+    ] = None,
+    kubeconfig: Annotated[Path | None, typer.Option(help="Outside the pod: a kubeconfig.")] = None,
+    trace_dir: Annotated[Path | None, typer.Option(help="Where the step trace goes.")] = None,
+) -> None:
+    """Run a campaign's agent: headless in its pod, step by step in a terminal."""
+    from kintern_agent.cli import agent_main
+
+    raise typer.Exit(agent_main(campaign, namespace, kubeconfig, trace_dir))
+
+
 app.command()(kubectl_like.approve)
 app.command()(kubectl_like.reject)
 app.command()(kubectl_like.status)

@@ -5,16 +5,14 @@ from collections.abc import Callable
 
 from kintern.local.backend import LocalBackend
 
-BUILTIN_SWEEP = "builtin/sweep"
-
 
 def agent_for(backend: LocalBackend, stop: threading.Event) -> Callable[[], str]:
     model = backend.campaign().spec.agent.model
-    if model == BUILTIN_SWEEP:
-        from kintern_agent.sweep import SweepPlanner
+    from kintern_agent.cli import BUILTIN_SWEEP, local_agent
+    from kintern_agent.sweep import SweepPlanner
 
+    if model == BUILTIN_SWEEP:
         return SweepPlanner(backend, stop).run
-    from kintern_agent.cli import local_agent
 
     trace = backend.store.trace_dir
     return local_agent(backend, stop, trace_dir=trace)
