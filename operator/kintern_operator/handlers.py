@@ -15,6 +15,7 @@ from kubernetes import client, config
 
 from kintern.api.conditions import Reason, now_rfc3339
 from kintern_operator import naming
+from kintern_operator.builders.common import owner_reference
 from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
 from kintern_operator.reconciler import CampaignReconciler
 from kintern_operator.settings import OperatorSettings
@@ -93,19 +94,31 @@ def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any)
     meta, spec = body["metadata"], body.get("spec") or {}
     namespace, campaign = meta["namespace"], spec.get("campaign", "")
     if event["type"] != "DELETED":
-        labels = meta.get("labels") or {}
-        if labels.get(naming.CAMPAIGN_LABEL) != naming.label_value(campaign):
-            reconciler.kube.patch_labels(
-                PLURAL_RUNS,
-                namespace,
-                meta["name"],
-                {naming.CAMPAIGN_LABEL: naming.label_value(campaign)},
-            )
-            return  # the label change comes back as an event
-        if reconciler.kube.get_campaign(namespace, campaign) is None:
+        campaign_body = reconciler.kube.get_campaign(namespace, campaign)
+        if campaign_body is None:
             _mark_orphan(reconciler.kube, dict(body), campaign)
             return
+        adoption = _adoption(dict(body), campaign_body)
+        if adoption:
+            reconciler.kube.patch_metadata(PLURAL_RUNS, namespace, meta["name"], adoption)
+            return  # the change comes back as an event
     reconciler.reconcile(namespace, campaign)
+
+
+def _adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
+    """The label and owner reference that tie a run to its campaign, if either is missing:
+    the label lets the operator list a campaign's runs, the owner reference makes deleting
+    the campaign delete its runs (and through them their Jobs)."""
+    meta, patch = run["metadata"], {}
+    value = naming.label_value(campaign["metadata"]["name"])
+    if (meta.get("labels") or {}).get(naming.CAMPAIGN_LABEL) != value:
+        patch["labels"] = {naming.CAMPAIGN_LABEL: value}
+    owners = meta.get("ownerReferences") or []
+    uid = campaign["metadata"]["uid"]
+    if not any(o.get("uid") == uid for o in owners):
+        mine = {**owner_reference(campaign), "controller": False, "blockOwnerDeletion": False}
+        patch["ownerReferences"] = [*owners, mine]
+    return patch
 
 
 def _mark_orphan(kube: Kube, body: dict[str, Any], campaign: str) -> None:

@@ -77,9 +77,11 @@ class Kube:
             naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
         )
 
-    def patch_labels(self, plural: str, namespace: str, name: str, labels: dict[str, str]) -> None:
+    def patch_metadata(
+        self, plural: str, namespace: str, name: str, metadata: dict[str, Any]
+    ) -> None:
         self.custom.patch_namespaced_custom_object(
-            naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": {"labels": labels}}
+            naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": metadata}
         )
 
     # --- jobs and pods ----------------------------------------------------------------

@@ -187,3 +187,38 @@ def _scheduled_pod(cluster, namespace, job):
         .items
     )
     return next((p for p in pods if p.spec.node_name), None)
+
+
+def test_deleting_a_campaign_leaves_nothing_behind(cluster, namespace, operator):
+    admin = KinternApi(cluster.api, namespace)
+    admin.create_campaign()
+    admin.wait_campaign("Running")
+    agent = KinternApi(cluster.service_account_client(namespace, agent_identity()), namespace)
+    agent.create_run("demo-r001")
+    admin.wait_run("demo-r001", "Running")
+    run = admin.run("demo-r001")
+    assert run["metadata"]["ownerReferences"][0]["kind"] == "PostTrainingCampaign"
+    admin.custom.delete_namespaced_custom_object(
+        "kintern.dev", "v1alpha1", namespace, "posttrainingcampaigns", "demo"
+    )
+    core, batch = client.CoreV1Api(cluster.api), client.BatchV1Api(cluster.api)
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+
+    def everything_gone() -> bool:
+        runs = admin.custom.list_namespaced_custom_object(
+            "kintern.dev", "v1alpha1", namespace, "trainingruns"
+        )["items"]
+        left = [
+            runs,
+            batch.list_namespaced_job(namespace).items,
+            core.list_namespaced_pod(namespace).items,
+            core.list_namespaced_config_map(namespace, label_selector="kintern.dev/campaign").items,
+            rbac.list_namespaced_role(namespace).items,
+            rbac.list_namespaced_role_binding(namespace).items,
+            core.list_namespaced_service_account(
+                namespace, label_selector="kintern.dev/campaign"
+            ).items,
+        ]
+        return not any(left)
+
+    eventually(everything_gone, "the campaign's runs, Jobs, pods and agent objects to go", 90)
