@@ -71,12 +71,26 @@ class Decontamination(ApiModel):
 
 
 class CustomScript(ApiModel):
-    """A user script that follows the result protocol."""
+    """A user script that follows the result protocol; exactly one source is given."""
+
+    __rules__: ClassVar[list[CrossFieldRule]] = [
+        CrossFieldRule(
+            cel="[has(self.configMap), has(self.path), has(self.inline)].filter(x, x).size() == 1",
+            message="give exactly one of configMap, path or inline",
+            holds=lambda s: sum(x is not None for x in (s.config_map, s.path, s.inline)) == 1,
+        )
+    ]
 
     config_map: str | None = Field(
         default=None, description="configMap: ConfigMap holding the script (key script.py)."
     )
     path: str | None = Field(default=None, description="path: script path (local mode).")
+    inline: str | None = Field(
+        default=None,
+        max_length=65536,
+        description="inline: the script itself (at most 64 KiB), e.g. an agent's data "
+        "preparation; it travels with the run and needs no ConfigMap.",
+    )
     args: list[str] = Field(default_factory=list, description="args: script arguments.")
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from kintern.api.result import Diagnosis
 from kintern_agent.agent import FINISHED
-from kintern_agent.backends.memory import MemoryBackend, failed
+from kintern_agent.backends.memory import failed
 from kintern_agent.providers.scripted import call, last_result
 from kintern_agent.tools.get_campaign import describe_campaign
 from tests.agent.helpers import a_campaign, make_agent, tool_texts
@@ -32,39 +32,12 @@ def test_a_data_preparation_script_becomes_a_custom_run(tmp_path, web):
 
     (run,) = backend.list_runs()
     assert run.spec.recipe == "custom" and run.spec.resources.gpus == 0
-    assert run.spec.script.path == "scripts/demo-r001.py"
+    assert run.spec.script.inline == SCRIPT
     assert run.spec.script.args == ["--subject", "physics"]
-    assert backend.scripts == {"demo-r001": SCRIPT}
     assert (
         "Created run demo-r001 (custom), asking 0 GPU-hours"
         in tool_texts(model.calls[-1], "propose_data_prep")[0]
     )
-
-
-class NoScripts:
-    """A backend that cannot hold scripts (like the cluster today)."""
-
-    def __init__(self, inner: MemoryBackend) -> None:
-        self.inner = inner
-        self.campaign = inner.campaign
-        self.create_run = inner.create_run
-        self.list_runs = inner.list_runs
-        self.get_run = inner.get_run
-        self.run_logs = inner.run_logs
-        self.report_progress = inner.report_progress
-        self.load_state = inner.load_state
-        self.save_state = inner.save_state
-
-
-def test_a_backend_without_script_storage_says_so(tmp_path, web):
-    backend = NoScripts(MemoryBackend(a_campaign()))
-    script = [
-        call("propose_data_prep", script=SCRIPT, rationale="r", datasets=[SCIQ]),
-        call("finish", summary="ok"),
-    ]
-    agent, model, _ = make_agent(tmp_path, script, web=web, backend=backend)  # type: ignore[arg-type]
-    agent.run()
-    assert "cannot hold custom scripts yet" in tool_texts(model.calls[-1], "propose_data_prep")[0]
 
 
 def test_the_campaign_state_shows_budget_runs_and_time_left():

@@ -113,17 +113,22 @@ def test_contaminated_rows_are_dropped_in_drop_mode(
     assert len(record["decontamination"]["examples"]) == 5
 
 
+CUSTOM_SCRIPT = (
+    "import json, os, shutil\n"
+    "shutil.copytree(os.environ['KINTERN_MODEL'], os.environ['KINTERN_CHECKPOINT_DIR'])\n"
+    "with open(os.environ['KINTERN_RESULT_FILE'], 'w') as f:\n"
+    "    json.dump({'metrics': {'custom_metric': 1.5}, 'history': [{'loss': 2.0}]}, f)\n"
+)
+
+
+@pytest.mark.parametrize("source", ["path", "inline"])
 def test_custom_script_follows_the_result_protocol(
-    request_builder: RequestBuilder, tmp_path: Path
+    request_builder: RequestBuilder, tmp_path: Path, source: str
 ) -> None:
     script = tmp_path / "train.py"
-    script.write_text(
-        "import json, os, shutil\n"
-        "shutil.copytree(os.environ['KINTERN_MODEL'], os.environ['KINTERN_CHECKPOINT_DIR'])\n"
-        "with open(os.environ['KINTERN_RESULT_FILE'], 'w') as f:\n"
-        "    json.dump({'metrics': {'custom_metric': 1.5}, 'history': [{'loss': 2.0}]}, f)\n"
-    )
-    request_builder.recipe("custom").spec(script={"path": str(script)}).eval(limit=20)
+    script.write_text(CUSTOM_SCRIPT)
+    given = {"path": str(script)} if source == "path" else {"inline": CUSTOM_SCRIPT}
+    request_builder.recipe("custom").spec(script=given).eval(limit=20)
     code, result = run_train(request_builder)
     assert code == 0, result.error
     assert result.metrics["custom_metric"] == 1.5

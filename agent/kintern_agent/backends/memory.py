@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.conditions import Condition, ConditionType, Reason, now_rfc3339
 from kintern.api.result import Diagnosis, Score, TrainingResult
-from kintern.api.run import CustomScript, RunPhase, TrainingRun, TrainingRunSpec, TrainingRunStatus
+from kintern.api.run import RunPhase, TrainingRun, TrainingRunSpec, TrainingRunStatus
 from kintern.core.backend import BackendError
 
 CAMPAIGN_LABEL = "kintern.dev/campaign"
@@ -109,7 +109,6 @@ class MemoryBackend:
     state: str | None = None
     progress: list[Progress] = field(default_factory=list)
     create_calls: list[str] = field(default_factory=list)
-    scripts: dict[str, str] = field(default_factory=dict)
     _runs: dict[str, _Run] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -179,10 +178,6 @@ class MemoryBackend:
 
     def save_state(self, state: str) -> None:
         self.state = state
-
-    def store_script(self, run_name: str, script: str) -> CustomScript:
-        self.scripts[run_name] = script
-        return CustomScript(path=f"scripts/{run_name}.py")
 
     def _read(self, name: str) -> TrainingRun:
         entry = self._runs[name]

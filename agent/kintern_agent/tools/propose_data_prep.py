@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from kintern_agent.backends import ScriptStore
 from kintern_agent.tools.base import KinternTool, ToolError
 from kintern_agent.tools.context import CampaignContext
 from kintern_agent.tools.create_training_run import DATASET_ITEM
@@ -62,12 +61,6 @@ class ProposeDataPrep(KinternTool):
         hours: float | None = None,
         gpus: int | None = None,
     ) -> str:
-        store = self.ctx.backend
-        if not isinstance(store, ScriptStore):
-            raise ToolError(
-                "this cluster cannot hold custom scripts yet; prepare data with the built-in "
-                "recipes' column mapping and data set mixtures instead"
-            )
         if len(script) > MAX_SCRIPT_CHARS:
             raise ToolError(f"the script has {len(script)} characters; at most {MAX_SCRIPT_CHARS}")
         resources: dict[str, Any] = {"gpus": 0 if gpus is None else gpus}
@@ -79,9 +72,7 @@ class ProposeDataPrep(KinternTool):
             "rationale": rationale,
             "datasets": datasets,
             "resources": resources,
-            "script": {"args": args or []},
+            # The script travels inline with the run: no ConfigMap, no extra rights.
+            "script": {"inline": script, "args": args or []},
         }
-        build_spec(body)
-        reference = store.store_script(self.ctx.runs.next_name(), script)
-        body["script"] = {**reference.to_dict(), "args": args or []}
         return submit(self.ctx, build_spec(body))

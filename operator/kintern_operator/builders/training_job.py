@@ -35,12 +35,26 @@ def _env(request: RunRequest, campaign: PostTrainingCampaign) -> list[dict[str, 
     return env
 
 
-def _volumes(campaign: PostTrainingCampaign) -> list[dict[str, Any]]:
+SCRIPT_MOUNT = "/kintern/script"  # the trainer's custom recipe looks for script.py here
+
+
+def _volumes(campaign: PostTrainingCampaign, run: TrainingRun) -> list[dict[str, Any]]:
     claim = campaign.spec.compute.checkpoint_volume_claim
     source: dict[str, Any] = (
         {"persistentVolumeClaim": {"claimName": claim}} if claim else {"emptyDir": {}}
     )
-    return [{"name": "checkpoints", **source}]
+    volumes = [{"name": "checkpoints", **source}]
+    script = run.spec.script
+    if script is not None and script.config_map:
+        volumes.append({"name": "script", "configMap": {"name": script.config_map}})
+    return volumes
+
+
+def _mounts(run: TrainingRun) -> list[dict[str, Any]]:
+    mounts = [{"name": "checkpoints", "mountPath": CHECKPOINT_MOUNT}]
+    if run.spec.script is not None and run.spec.script.config_map:
+        mounts.append({"name": "script", "mountPath": SCRIPT_MOUNT, "readOnly": True})
+    return mounts
 
 
 def build_training_job(
@@ -72,7 +86,7 @@ def build_training_job(
         "resources": resources,
         "terminationMessagePath": DEFAULT_TERMINATION_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
-        "volumeMounts": [{"name": "checkpoints", "mountPath": CHECKPOINT_MOUNT}],
+        "volumeMounts": _mounts(run),
     }
     pod_spec = {
         "restartPolicy": "Never",
@@ -81,7 +95,7 @@ def build_training_job(
         "tolerations": [t.to_dict() for t in compute.tolerations]
         or [dict(t) for t in settings.default_tolerations],
         "containers": [container],
-        "volumes": _volumes(campaign),
+        "volumes": _volumes(campaign, run),
     }
     return {
         "apiVersion": "batch/v1",

@@ -29,10 +29,16 @@ TAIL_LINES = 40
 
 
 def script_path(ctx: RecipeContext) -> Path:
-    """The script to run: spec.script.path, else the mounted ConfigMap's script."""
+    """The script to run: spec.script.inline written out, spec.script.path, else the
+    mounted ConfigMap's script."""
     script = ctx.request.spec.script
     if script is None:
-        raise SpecError("a custom run needs spec.script (path or configMap)")
+        raise SpecError("a custom run needs spec.script (inline, path or configMap)")
+    if script.inline is not None:
+        ctx.output_dir.mkdir(parents=True, exist_ok=True)
+        inline = ctx.output_dir / "script.py"
+        inline.write_text(script.inline)
+        return inline
     path = Path(script.path or CONFIGMAP_SCRIPT_PATH)
     if not path.is_file():
         raise SpecError(f"custom script {path} does not exist")
