@@ -3,7 +3,7 @@
 PYTHON ?= python3
 CLUSTER_DIR ?= .kintern/cluster
 
-.PHONY: install controlplane cluster-up cluster-down quickstart crds lint test
+.PHONY: install quickstart controlplane cluster-up cluster-down cluster-demo crds lint test
 
 install:  ## Python packages: kintern with every extra, editable
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -18,8 +18,11 @@ cluster-up:  ## Start the local control plane; prints the lines to eval
 cluster-down:  ## Stop exactly the processes cluster-up started
 	@$(PYTHON) -m kintern.devcluster down --state-dir $(CLUSTER_DIR)
 
-quickstart:  ## The local control plane with the CRDs and the example campaign
-	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/quickstart.sh
+quickstart: install  ## A real campaign on this machine: tiny model, built-in planner, report
+	$(PYTHON) -m kintern quickstart
+
+cluster-demo:  ## The local control plane with the CRDs and the example campaign
+	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/cluster-demo.sh
 
 crds:  ## Render crds/ from the API models in kintern/api (and copy them into the chart)
 	$(PYTHON) -m kintern.api.crd crds

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make quickstart`: starts the local control plane (unless it runs already), applies the
+# `make cluster-demo`: starts the local control plane (unless it runs already), applies the
 # CRDs and the example campaign, and shows what kubectl shows. Leaves the cluster running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,8 @@ eval "$("$PYTHON" -m kintern.devcluster env --state-dir "$DIR")"
 
 set -x
 kubectl apply -f crds/
-kubectl wait --for=condition=Established --timeout=60s -f crds/
+kubectl wait --for=condition=Established --timeout=60s \
+  crd/posttrainingcampaigns.kintern.dev crd/trainingruns.kintern.dev
 kubectl apply -f examples/campaign.yaml
 kubectl get nodes -L nvidia.com/gpu.product -L kintern.dev/pool
 kubectl get ptc
