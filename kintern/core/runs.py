@@ -202,9 +202,10 @@ def _charge(status: TrainingRunStatus, start: datetime | None, end: datetime, gp
 
 
 def _complete(step: RunStep, run: TrainingRun, w: Workload, gpus: int) -> None:
-    end = w.finished_at or w.started_at
+    start = _latest_start(w, step.status)
+    end = w.finished_at or start
     if end:
-        _charge(step.status, w.started_at, end, gpus)
+        _charge(step.status, start, end, gpus)
     step.status.charged = True
     result = _parse_result(w.termination_message)
     step.status.result = result
@@ -221,6 +222,14 @@ def _complete(step: RunStep, run: TrainingRun, w: Workload, gpus: int) -> None:
         detail = w.termination_message.strip().splitlines()[-1] if w.termination_message else ""
     message = f"failed: {reason}" + (f": {detail}" if detail else "")
     _finish(step, run, "Failed", reason, message[:500])
+
+
+def _latest_start(w: Workload, status: TrainingRunStatus) -> datetime | None:
+    """When the run's workload started: the later of what the workload reports now and what
+    the run recorded while it ran. A workload that lost its pod reports only its Job's start,
+    which is earlier than the pod's start the run saw and recorded."""
+    known = [t for t in (w.started_at, parse_time(status.start_time)) if t is not None]
+    return max(known, default=None)
 
 
 def _parse_result(text: str | None) -> TrainingResult | None:

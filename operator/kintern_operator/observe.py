@@ -32,11 +32,16 @@ def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
     pod_status = (pod or {}).get("status") or {}
     started = parse_time(terminated.get("startedAt") or running.get("startedAt"))
     started = started or parse_time(pod_status.get("startTime"))
-    complete = _job_condition(job, "Complete") or _job_condition(job, "SuccessCriteriaMet")
-    failed = _job_condition(job, "Failed") or _job_condition(job, "FailureTarget")
+    # The *Target conditions come first and carry the moment the outcome was decided.
+    complete = _job_condition(job, "SuccessCriteriaMet") or _job_condition(job, "Complete")
+    failed = _job_condition(job, "FailureTarget") or _job_condition(job, "Failed")
     succeeded: bool | None = True if complete else (False if failed else None)
-    if succeeded is None and pod_status.get("phase") in ("Succeeded", "Failed"):
+    if succeeded is None and _ended_on_its_own(pod):
         succeeded = pod_status["phase"] == "Succeeded"
+    if pod is None and succeeded is not None:
+        # The pod is gone (a Job deletes it on its deadline): the Job's start is the
+        # earliest the pod can have started; a start the run recorded earlier wins.
+        started = parse_time((job.get("status") or {}).get("startTime"))
     finished = parse_time(terminated.get("finishedAt"))
     if succeeded is not None and finished is None:
         cond = complete or failed or {}
@@ -55,19 +60,28 @@ def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
     )
 
 
+def _ended_on_its_own(pod: dict[str, Any] | None) -> bool:
+    """The pod ended and nobody deleted it: its phase is the run's outcome. A pod that was
+    deleted (the Job's deadline, an eviction) ended because of that; the Job says why."""
+    if pod is None or pod["metadata"].get("deletionTimestamp"):
+        return False
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
 def _failure_reason(terminated: dict[str, Any], failed: dict[str, Any] | None) -> str:
-    """OOMKilled from the container wins; else the Job's reason (DeadlineExceeded, ...)."""
+    """OOMKilled from the container wins, then the Job's DeadlineExceeded (the pod was killed
+    for it), then the container's own reason (Error for a non-zero exit), then the Job's.
+
+    The same failure must read the same whether the pod's end or the Job's verdict was
+    seen first: a crash is `Error` either way, never `BackoffLimitExceeded` on one reconcile
+    and `Error` on another.
+    """
+    job_reason = (failed or {}).get("reason")
     if terminated.get("reason") == "OOMKilled":
         return "OOMKilled"
-    if failed and failed.get("reason") in ("DeadlineExceeded", "BackoffLimitExceeded"):
-        if failed["reason"] == "BackoffLimitExceeded" and terminated.get("reason") not in (
-            None,
-            "Error",
-            "Completed",
-        ):
-            return str(terminated["reason"])
-        return str(failed["reason"])
-    return str(terminated.get("reason") or (failed or {}).get("reason") or "TrainingFailed")
+    if job_reason == "DeadlineExceeded":
+        return "DeadlineExceeded"
+    return str(terminated.get("reason") or job_reason or "TrainingFailed")
 
 
 def agent_state_of(job: dict[str, Any] | None) -> AgentState:

@@ -23,6 +23,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PortTaken(RuntimeError):
+    """The operator exited because one of its ports was taken after it was picked."""
+
+
 class OperatorProcess:
     def __init__(
         self, kubeconfig: Path, namespace: str, log_dir: Path, **settings: str | int | float
@@ -41,7 +45,20 @@ class OperatorProcess:
         self.popen: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self) -> "OperatorProcess":
+    def start(self, attempts: int = 3) -> "OperatorProcess":
+        """Start it and wait until /healthz and /metrics answer. A port another process
+        took since it was picked costs one more attempt on new ports."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except PortTaken:
+                if attempt == attempts - 1:
+                    raise
+                self.metrics_port, self.liveness_port = free_port(), free_port()
+                self.settings["KINTERN_METRICS_PORT"] = str(self.metrics_port)
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> "OperatorProcess":
         env = {**os.environ, "KUBECONFIG": str(self.kubeconfig), **self.settings}
         argv = [
             sys.executable,
@@ -57,16 +74,21 @@ class OperatorProcess:
         log = self.log_path.open("ab")
         self.popen = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1
-        eventually(self._live, "the operator's liveness endpoint", timeout=60)
+        eventually(self._live, "the operator's liveness and metrics endpoints", timeout=60)
         return self
 
     def _live(self) -> bool:
         if self.popen is not None and self.popen.poll() is not None:
-            raise RuntimeError(f"the operator exited {self.popen.returncode}:\n{self.logs()}")
+            logs = self.logs()
+            if "Address already in use" in logs[-2000:]:
+                raise PortTaken(logs)
+            raise RuntimeError(f"the operator exited {self.popen.returncode}:\n{logs}")
         try:
-            return httpx.get(f"http://127.0.0.1:{self.liveness_port}/healthz").status_code == 200
+            live = httpx.get(f"http://127.0.0.1:{self.liveness_port}/healthz").status_code
+            scraped = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics").status_code
         except httpx.HTTPError:
             return False
+        return live == scraped == 200
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up, like a node failure."""
