@@ -42,6 +42,7 @@ class Reason(StrEnum):
     CUSTOM_CODE_NOT_ALLOWED = "CustomCodeNotAllowed"
     JOB_CREATED = "JobCreated"
     JOB_SUCCEEDED = "JobSucceeded"
+    JOB_CONFLICT = "JobConflict"
     OOM_KILLED = "OOMKilled"
     DEADLINE_EXCEEDED = "DeadlineExceeded"
     BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"

@@ -97,6 +97,13 @@ class Kube:
             "items"
         ]
 
+    def find_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The Job called `name`, whoever made it (a list by name: the operator's Role
+        grants list, not get)."""
+        found = self.batch.list_namespaced_job(namespace, field_selector=f"metadata.name={name}")
+        items = self.plain(found)["items"]
+        return items[0] if items else None
+
     def delete_job(self, namespace: str, name: str) -> None:
         try:
             self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")

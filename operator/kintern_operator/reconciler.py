@@ -201,13 +201,26 @@ class CampaignReconciler:
             return
         if created:
             metrics.report_job_created(ns)
+        elif not self._job_is_ours(ns, job["metadata"]["name"], run.metadata.get("uid")):
+            self._fail_launch(
+                run_body, _conflict_message(job["metadata"]["name"]), Reason.JOB_CONFLICT
+            )
+            return
         self.kube.patch_status(PLURAL_RUNS, ns, name, {"jobName": job["metadata"]["name"]})
 
-    def _fail_launch(self, run_body: dict[str, Any], message: str) -> None:
+    def _job_is_ours(self, namespace: str, job: str, run_uid: str | None) -> bool:
+        """Whether the Job that answered 409 is this run's own (created by an earlier
+        reconcile or an earlier operator), not one someone else created under its name."""
+        existing = self.kube.find_job(namespace, job)
+        return existing is None or controller_uid(existing) == run_uid
+
+    def _fail_launch(
+        self, run_body: dict[str, Any], message: str, reason: str = Reason.INVALID_SPEC
+    ) -> None:
         meta = run_body["metadata"]
-        status = {"phase": "Failed", "message": message[:500], "failureReason": Reason.INVALID_SPEC}
+        status = {"phase": "Failed", "message": message[:500], "failureReason": reason}
         self.kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
-        self.kube.event(run_body, "Warning", Reason.INVALID_SPEC, message)
+        self.kube.event(run_body, "Warning", reason, message)
 
     def _ensure_agent(
         self,
@@ -275,20 +288,37 @@ def _agent_part(status: dict[str, Any]) -> dict[str, Any]:
         return {}
 
 
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    """The uid of the object's controller (its owner reference with controller: true)."""
+    for owner in obj["metadata"].get("ownerReferences") or []:
+        if owner.get("controller"):
+            return str(owner.get("uid"))
+    return None
+
+
+def _conflict_message(job: str) -> str:
+    return (
+        f"a Job named {job} already exists and was not created for this run; the run was not "
+        "started and nothing was charged (delete that Job, or propose the run under another name)"
+    )
+
+
 def _workloads(
     runs: list[TrainingRun], jobs: dict[str, dict[str, Any]], pods: list[dict[str, Any]]
 ) -> dict[str, Workload]:
+    """Each run's workload: only a Job the run controls, and only pods that Job controls,
+    so a look-alike Job or pod someone else labelled is never followed or charged."""
     pods_by_job: dict[str, list[dict[str, Any]]] = {}
     for pod in pods:
-        labels = pod["metadata"].get("labels") or {}
-        job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
-        if job:
-            pods_by_job.setdefault(job, []).append(pod)
+        owner = controller_uid(pod)
+        if owner:
+            pods_by_job.setdefault(owner, []).append(pod)
     out = {}
     for run in runs:
-        job_name = naming.run_job(run.metadata["name"])
-        if job_name in jobs:
-            out[run.metadata["name"]] = workload_of(jobs[job_name], pods_by_job.get(job_name, []))
+        job = jobs.get(naming.run_job(run.metadata["name"]))
+        if job is not None and controller_uid(job) == run.metadata.get("uid"):
+            pods_of_job = pods_by_job.get(job["metadata"]["uid"], [])
+            out[run.metadata["name"]] = workload_of(job, pods_of_job)
     return out
 
 
