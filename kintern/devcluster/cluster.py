@@ -40,12 +40,14 @@ class AlreadyRunning(RuntimeError):
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """What to start: where its state lives and how many fake nodes of each pool."""
+    """What to start: where its state lives, how many fake nodes of each pool, and whether
+    the processes outlive the Python process that starts them (`detach`)."""
 
     state_dir: Path
     gpu_nodes: int = 4
     cpu_nodes: int = 2
     timeout_seconds: float = 120.0
+    detach: bool = True
 
     def pools(self) -> list[NodePool]:
         return [gpu_pool(self.gpu_nodes), cpu_pool(self.cpu_nodes)]
@@ -153,7 +155,7 @@ class _Starter:
         started = []
         for name, argv in group.items():
             argv_list = argv(self.binaries, self.cluster.layout, self.cluster.ports)
-            record = start(name, argv_list, self.cluster.layout.log(name))
+            record = start(name, argv_list, self.cluster.layout.log(name), self.cfg.detach)
             self.cluster.processes.append(record)
             self.cluster.save()
             started.append(record)

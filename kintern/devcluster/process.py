@@ -6,6 +6,7 @@ kernel reused for something else is never signalled.
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -40,8 +41,21 @@ def _start_ticks(pid: int) -> int | None:
     return int(fields[19])
 
 
-def start(name: str, argv: list[str], log: Path) -> ProcessRecord:
-    """Run `argv` in its own session (so it outlives the caller), output to `log`."""
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGKILL when the process that started it dies.
+
+    SIGKILL, not SIGTERM: kube-apiserver's graceful shutdown can hang once etcd is gone,
+    and a throwaway test cluster has nothing worth shutting down gracefully."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def start(name: str, argv: list[str], log: Path, detach: bool = True) -> ProcessRecord:
+    """Run `argv` in its own session, output to `log`. Detached, it outlives the caller
+    (`make cluster-up`); attached, it is stopped when the caller dies, even by SIGKILL
+    (a test session), so that no component is left behind."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -50,6 +64,7 @@ def start(name: str, argv: list[str], log: Path) -> ProcessRecord:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if detach else _die_with_parent,
         )
     ticks = _start_ticks(proc.pid)
     return ProcessRecord(name, proc.pid, ticks if ticks is not None else -1, str(log))

@@ -28,7 +28,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield handle
         return
     state_dir = workdir / "state"
-    started = up(ClusterConfig(state_dir))
+    started = up(ClusterConfig(state_dir, detach=False))  # dies with pytest if killed
     try:
         handle = Cluster.connect(started.kubeconfig, workdir)
         handle.apply_crds()

@@ -3,6 +3,8 @@ own, and a component that cannot start failing loudly with its log.
 """
 
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from kintern.devcluster import ClusterConfig, ComponentFailed, RunningCluster, d
 from kintern.devcluster import cluster as cluster_module
 from kintern.devcluster.ports import free_ports
 from tests.support.cluster import Cluster
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -27,7 +30,7 @@ def held_port() -> Iterator[int]:
 
 
 def _small(state_dir: Path) -> ClusterConfig:
-    return ClusterConfig(state_dir, gpu_nodes=1, cpu_nodes=0)
+    return ClusterConfig(state_dir, gpu_nodes=1, cpu_nodes=0, detach=False)
 
 
 def _ports_starting_with(port: int, times: int) -> Callable[[int], list[int]]:
@@ -87,3 +90,29 @@ def test_taken_port_costs_one_more_attempt(
         assert started.ports.etcd_client != held_port
     finally:
         down(tmp_path / "retry")
+
+
+_STARTER = """
+import sys, time
+from pathlib import Path
+from kintern.devcluster import ClusterConfig, up
+up(ClusterConfig(Path(sys.argv[1]), gpu_nodes=1, cpu_nodes=0, detach=False))
+print("up", flush=True)
+time.sleep(600)
+"""
+
+
+def test_attached_cluster_dies_with_a_killed_starter(tmp_path: Path) -> None:
+    state_dir = tmp_path / "orphan"
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER, str(state_dir)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert starter.stdout is not None and starter.stdout.readline() == "up\n"
+        started = RunningCluster.load(state_dir)
+        assert started is not None and all(p.alive() for p in started.processes)
+    finally:
+        starter.kill()
+        starter.wait()
+    eventually(lambda: not any(p.alive() for p in started.processes), "the components to stop")
+    down(state_dir)
