@@ -102,25 +102,37 @@ class LeaderElector:
     def acquire(self, stop: threading.Event) -> bool:
         log.info("waiting to lead as %s (lease %s/%s)", self.identity, self.namespace, self.name)
         while not stop.is_set():
-            if self.try_acquire():
+            if self._attempt("acquire"):
                 log.info("became leader as %s", self.identity)
                 return True
             stop.wait(self.renew_seconds)
         return False
 
+    def _attempt(self, what: str) -> bool:
+        """`try_acquire`, with the apiserver unreachable or refusing counted as a failed
+        attempt: a stopped or restarting apiserver must not end the election thread."""
+        try:
+            return self.try_acquire()
+        except Exception as err:  # ApiException, or urllib3's connection errors
+            log.warning("lease %s failed: %s", what, getattr(err, "reason", None) or err)
+            return False
+
     def keep(self, stop: threading.Event, on_lost: Callable[[], None]) -> threading.Thread:
-        """Renew in the background; call `on_lost` once if the Lease is lost."""
+        """Renew in the background; call `on_lost` once if the Lease may be lost.
+
+        Leadership is given up when no renewal succeeded for the lease's duration less one
+        renewal period, so this replica has stopped before another may take the expired
+        Lease (client-go's renew deadline does the same).
+        """
+        give_up_after = max(self.renew_seconds, self.lease_seconds - self.renew_seconds)
 
         def loop() -> None:
             last_ok = time.monotonic()
             while not stop.wait(self.renew_seconds):
-                try:
-                    if self.try_acquire():
-                        last_ok = time.monotonic()
-                        continue
-                except ApiException as err:
-                    log.warning("lease renewal failed: %s", err.reason)
-                if time.monotonic() - last_ok > self.lease_seconds:
+                if self._attempt("renewal"):
+                    last_ok = time.monotonic()
+                    continue
+                if time.monotonic() - last_ok > give_up_after:
                     log.error("lost leadership of %s/%s", self.namespace, self.name)
                     on_lost()
                     return
