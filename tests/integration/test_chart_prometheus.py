@@ -7,7 +7,8 @@ error and return data, and Prometheus must hold every alert rule healthy and act
   waits   Manual approvals: one run approved, one left waiting
   gaveup  the agent finishes with nothing trained: the campaign Failed
   spent   an 8-GPU run uses most of a small GPU-hour budget
-  broken  compute.cpu is no quantity: the apiserver refuses the Job, reconciles fail
+  broken  started last, under a ResourceQuota that allows no more Jobs: the apiserver
+          refuses its agent Job, so reconciles fail (the reconcile-errors alert)
 
 Prometheus scrapes as the chart's monitors do (job label from metrics.jobLabel, labels
 honoured) and loads the PrometheusRule's groups as rendered by `helm template`. The
@@ -88,8 +89,7 @@ def _play_campaigns(cluster: Cluster, namespace: str) -> None:
         "spent",
         **{"approvals.mode": "Auto", "budget.gpuHours": 0.04, "compute.gpusPerRun": 8},
     )
-    admin.create_campaign("broken", **{"approvals.mode": "Auto", "compute.cpu": "lots"})
-    for name in ("won", "waits", "gaveup", "spent", "broken"):
+    for name in ("won", "waits", "gaveup", "spent"):
         admin.wait_campaign("Running", name=name)
 
     won = _agent(cluster, namespace, "won")
@@ -100,7 +100,6 @@ def _play_campaigns(cluster: Cluster, namespace: str) -> None:
     waits = _agent(cluster, namespace, "waits")
     waits.create_run("waits-r1", campaign="waits")
     waits.create_run("waits-r2", campaign="waits")
-    _agent(cluster, namespace, "broken").create_run("broken-r1", campaign="broken")
     _report_progress(
         _agent(cluster, namespace, "gaveup"),
         "gaveup",
@@ -123,6 +122,18 @@ def _play_campaigns(cluster: Cluster, namespace: str) -> None:
     admin.wait_campaign("Succeeded", name="won")
     admin.wait_campaign("Failed", name="gaveup")
     admin.wait_run("spent-r1", "Succeeded", timeout=90)
+    _start_broken_campaign(cluster, admin)
+
+
+def _start_broken_campaign(cluster: Cluster, admin: KinternApi) -> None:
+    """A namespace quota that allows no more Jobs: the operator cannot start the agent."""
+    jobs = len(client.BatchV1Api(cluster.api).list_namespaced_job(admin.namespace).items)
+    quota = {
+        "metadata": {"name": "no-more-jobs"},
+        "spec": {"hard": {"count/jobs.batch": str(jobs)}},
+    }
+    client.CoreV1Api(cluster.api).create_namespaced_resource_quota(admin.namespace, quota)
+    admin.create_campaign("broken", **{"approvals.mode": "Auto"})
 
 
 def _data(prometheus: PrometheusServer, expr: str) -> list[dict[str, Any]]:
@@ -214,8 +225,8 @@ def _check_values(prometheus: PrometheusServer, namespace: str) -> None:
 
 
 def _check_broken_campaign(cluster: Cluster, namespace: str, logs: str) -> None:
-    """The reconcile errors are the apiserver refusing the Job (not RBAC, not a bug)."""
+    """The reconcile errors are the quota refusing the Job (not RBAC, not a bug)."""
     jobs = client.BatchV1Api(cluster.api).list_namespaced_job(namespace).items
-    assert "trun-broken-r1" not in {j.metadata and j.metadata.name for j in jobs}
-    assert "quantities must match the regular expression" in logs, logs[-2000:]
-    assert "Forbidden" not in logs
+    assert "broken-agent" not in {j.metadata and j.metadata.name for j in jobs}
+    assert "exceeded quota" in logs, logs[-2000:]
+    assert "cannot create resource" not in logs  # no RBAC refusal
