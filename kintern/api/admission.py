@@ -14,8 +14,8 @@ from typing import Any
 
 from kintern.api.annotations import APPROVE_ANNOTATION, APPROVED_BY_ANNOTATION, REJECT_ANNOTATION
 from kintern.api.campaign import CampaignStatus, Usage
+from kintern.api.names import AGENT_SA_PREFIX
 
-AGENT_SA_PREFIX = "kintern-agent-"
 AGENT_STATUS_FIELDS = ("agentSummary", "agentDone")
 AGENT_USAGE_FIELDS = ("agentIterations", "agentTokens", "agentCostUsd")
 _ADMISSION = "admissionregistration.k8s.io/v1"

@@ -4,46 +4,48 @@ Deterministic names are what make every reconcile step safe to repeat: a second 
 of the same object answers 409 and is adopted, never duplicated.
 """
 
-import hashlib
+from kintern.api.names import (
+    AGENT_SA_PREFIX,
+    CAMPAIGN_LABEL,
+    RUN_LABEL,
+    agent_service_account,
+    agent_state_config_map,
+    fit_name,
+)
+
+__all__ = [
+    "AGENT_SA_PREFIX",
+    "CAMPAIGN_LABEL",
+    "COMPONENT_LABEL",
+    "GROUP",
+    "MANAGED_BY",
+    "RUN_LABEL",
+    "VERSION",
+    "agent_job",
+    "agent_service_account",
+    "agent_state_config_map",
+    "campaign_labels",
+    "label_value",
+    "run_job",
+]
 
 GROUP = "kintern.dev"
 VERSION = "v1alpha1"
-CAMPAIGN_LABEL = "kintern.dev/campaign"
-RUN_LABEL = "kintern.dev/run"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kintern-operator"}
-AGENT_SA_PREFIX = "kintern-agent-"
-_MAX_NAME = 63
-
-
-def _fit(name: str, limit: int = _MAX_NAME) -> str:
-    """`name` if it fits a label value, else a prefix plus a short hash of the whole."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 9].rstrip('-.')}-{digest}"
 
 
 def run_job(run: str) -> str:
-    return _fit(f"trun-{run}")
+    return fit_name(f"trun-{run}")
 
 
 def agent_job(campaign: str) -> str:
-    return _fit(f"{campaign}-agent")
-
-
-def agent_service_account(campaign: str) -> str:
-    """The agent's identity; the admission policy recognises agents by this prefix."""
-    return _fit(f"{AGENT_SA_PREFIX}{campaign}")
-
-
-def agent_state_config_map(campaign: str) -> str:
-    return _fit(f"{campaign}-agent-state")
+    return fit_name(f"{campaign}-agent")
 
 
 def campaign_labels(campaign: str, component: str) -> dict[str, str]:
-    return {CAMPAIGN_LABEL: _fit(campaign), COMPONENT_LABEL: component, **MANAGED_BY}
+    return {CAMPAIGN_LABEL: fit_name(campaign), COMPONENT_LABEL: component, **MANAGED_BY}
 
 
 def label_value(name: str) -> str:
-    return _fit(name)
+    return fit_name(name)

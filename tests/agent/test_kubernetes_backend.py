@@ -10,10 +10,8 @@ from kintern_agent.backends.kubernetes import (
     backend_error,
     decode_state,
     encode_state,
-    fit_name,
     progress_patch,
 )
-from kintern_operator import naming
 
 
 def test_the_progress_patch_holds_only_agent_fields_with_the_api_names():
@@ -38,13 +36,6 @@ def test_state_is_compressed_to_fit_a_config_map_and_reads_back():
     assert encoded.startswith("gzip+base64:") and len(encoded) < len(state) / 10
     assert decode_state(encoded) == state
     assert decode_state('{"plain": true}') == '{"plain": true}'
-
-
-def test_names_match_the_operators():
-    long = "a-very-long-campaign-name-" * 4
-    for name in ("demo", long):
-        assert fit_name(name) == naming.label_value(name)
-        assert fit_name(f"{name}-agent-state") == naming.agent_state_config_map(name)
 
 
 def test_refusals_read_as_sentences():

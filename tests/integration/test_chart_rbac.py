@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from tests.support.access import allowed
 from tests.support.cluster import Cluster
 from tests.support.fake_trainer import FakeTrainer, Outcome
 from tests.support.kintern_api import KinternApi, agent_identity, result_message
@@ -26,35 +27,6 @@ AUTO_WITH_TARGET: dict[str, Any] = {"approvals.mode": "Auto", "objective.target"
 def release(cluster: Cluster, namespace: str) -> Iterator[Release]:
     with installed(cluster, "kintern-rbac", {"operator.watchNamespaces": [namespace]}) as r:
         yield r
-
-
-def _allowed(
-    cluster: Cluster,
-    user: str,
-    verb: str,
-    resource: str,
-    namespace: str | None,
-    group: str = "",
-    subresource: str | None = None,
-    name: str | None = None,
-) -> bool:
-    attributes = client.V1ResourceAttributes(
-        namespace=namespace,
-        verb=verb,
-        group=group,
-        resource=resource,
-        subresource=subresource,
-        name=name,
-    )
-    spec = client.V1SubjectAccessReviewSpec(
-        user=user,
-        groups=["system:serviceaccounts", "system:authenticated"],
-        resource_attributes=attributes,
-    )
-    review = client.AuthorizationV1Api(cluster.api).create_subject_access_review(
-        client.V1SubjectAccessReview(spec=spec)
-    )
-    return bool(review.status and review.status.allowed)
 
 
 def test_operator_with_only_the_charts_credentials_completes_a_campaign(
@@ -141,7 +113,7 @@ def test_chart_grants_no_more_than_the_operator_needs(
     for expected, table in ((False, DENIED), (True, ALLOWED)):
         for verb, group, resource, subresource, place in table:
             ns = where[place] if place else None
-            answer = _allowed(cluster, release.user, verb, resource, ns, group, subresource)
+            answer = allowed(cluster.api, release.user, verb, resource, ns, group, subresource)
             if answer is not expected:
                 what = f"{resource}{'/' + subresource if subresource else ''}"
                 wrong.append(f"{verb} {what} in {place or 'the cluster'}: allowed={answer}")
@@ -153,5 +125,5 @@ def test_leader_election_cannot_touch_other_leases(
 ) -> None:
     user, lease_ns = release.user, release.namespace
     group = "coordination.k8s.io"
-    assert _allowed(cluster, user, "update", "leases", lease_ns, group, name="kintern-operator")
-    assert not _allowed(cluster, user, "update", "leases", lease_ns, group, name="someone-else")
+    assert allowed(cluster.api, user, "update", "leases", lease_ns, group, name="kintern-operator")
+    assert not allowed(cluster.api, user, "update", "leases", lease_ns, group, name="someone-else")

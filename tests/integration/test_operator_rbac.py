@@ -3,29 +3,12 @@
 import pytest
 from kubernetes import client
 
+from tests.support.access import allowed
 from tests.support.kintern_api import KinternApi, agent_identity
 from tests.support.operator import OperatorProcess
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.cluster
-
-
-def _can(cluster, namespace, user, verb, resource, group="", name=None, subresource=None):
-    attrs = client.V1ResourceAttributes(
-        namespace=namespace,
-        verb=verb,
-        resource=resource,
-        group=group,
-        name=name,
-        subresource=subresource,
-    )
-    review = client.V1SubjectAccessReview(
-        spec=client.V1SubjectAccessReviewSpec(
-            user=user, resource_attributes=attrs, groups=["system:serviceaccounts"]
-        )
-    )
-    answer = client.AuthorizationV1Api(cluster.api).create_subject_access_review(review)
-    return answer.status.allowed
 
 
 ALLOWED = [
@@ -64,15 +47,18 @@ def test_agent_service_account_has_exactly_its_rights(cluster, namespace, tmp_pa
         )
     user = f"system:serviceaccount:{namespace}:{agent_identity()}"
     for verb, resource, group, name, sub in ALLOWED:
-        assert _can(cluster, namespace, user, verb, resource, group, name, sub), (verb, resource)
+        assert allowed(cluster.api, user, verb, resource, namespace, group, sub, name), (
+            verb,
+            resource,
+        )
     for verb, resource, group, name, sub in DENIED:
-        assert not _can(cluster, namespace, user, verb, resource, group, name, sub), (
+        assert not allowed(cluster.api, user, verb, resource, namespace, group, sub, name), (
             verb,
             resource,
             name,
             sub,
         )
-    assert not _can(cluster, "kube-system", user, "list", "trainingruns", "kintern.dev")
+    assert not allowed(cluster.api, user, "list", "trainingruns", "kube-system", "kintern.dev")
 
 
 def test_forbidden_calls_with_the_agent_token_fail(cluster, namespace, tmp_path):
@@ -81,15 +67,9 @@ def test_forbidden_calls_with_the_agent_token_fail(cluster, namespace, tmp_path)
         admin.create_campaign()
         admin.wait_campaign("Running")
         token_api = cluster.service_account_client(namespace, agent_identity())
+        user = f"system:serviceaccount:{namespace}:{agent_identity()}"
         eventually(
-            lambda: _can(
-                cluster,
-                namespace,
-                f"system:serviceaccount:{namespace}:{agent_identity()}",
-                "create",
-                "trainingruns",
-                "kintern.dev",
-            ),
+            lambda: allowed(cluster.api, user, "create", "trainingruns", namespace, "kintern.dev"),
             "the agent's Role",
         )
     core, batch = client.CoreV1Api(token_api), client.BatchV1Api(token_api)

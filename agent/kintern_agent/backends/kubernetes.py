@@ -10,7 +10,6 @@ invalid specs (422) come back as BackendErrors with the apiserver's own message.
 
 import base64
 import gzip
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,16 @@ from urllib3.exceptions import HTTPError
 
 from kintern.api import API_VERSION, GROUP, VERSION
 from kintern.api.campaign import CampaignStatus, PostTrainingCampaign, Usage
+from kintern.api.names import CAMPAIGN_LABEL, agent_state_config_map, fit_name
 from kintern.api.run import TrainingRun, TrainingRunSpec
 from kintern.core.backend import BackendError
 
 CAMPAIGNS = "posttrainingcampaigns"
 RUNS = "trainingruns"
-CAMPAIGN_LABEL = "kintern.dev/campaign"
 STATE_KEY = "state"
 STATE_PREFIX = "gzip+base64:"
 MERGE_PATCH = "application/merge-patch+json"
-MAX_NAME = 63
 REQUEST_TIMEOUT_S = 30
-
-
-def fit_name(name: str, limit: int = MAX_NAME) -> str:
-    """`name` when it fits a label value, else a prefix and a short hash (as the operator)."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 9].rstrip('-.')}-{digest}"
 
 
 class KubernetesBackend:
@@ -50,7 +40,7 @@ class KubernetesBackend:
         self.namespace = namespace
         self.custom = client.CustomObjectsApi(api)
         self.core = client.CoreV1Api(api)
-        self.state_config_map = fit_name(f"{campaign}-agent-state")
+        self.state_config_map = agent_state_config_map(campaign)
 
     @classmethod
     def connect(
