@@ -4,13 +4,21 @@
 stderr; `make cluster-up` and `make cluster-down` call this.
 """
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kintern.devcluster import kubectl
-from kintern.devcluster.cluster import ClusterConfig, RunningCluster, down, up
+from kintern.devcluster.cluster import (
+    ClusterConfig,
+    RunningCluster,
+    down,
+    start_component,
+    stop_component,
+    up,
+)
 
 app = typer.Typer(no_args_is_help=True, help="The Kintern local control plane (etcd .. kwok).")
 
@@ -43,6 +51,19 @@ def down_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Stop exactly the processes `up` started from this state directory."""
     stopped = down(state_dir.resolve())
     typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "no cluster was running")
+
+
+@app.command("restart")
+def restart_command(
+    component: Annotated[str, typer.Argument(help="e.g. kube-apiserver, kwok, etcd.")],
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    down_seconds: Annotated[float, typer.Option(help="How long it stays stopped.")] = 0.0,
+) -> None:
+    """Stop one component, wait, and start it again (faults for the operator to survive)."""
+    stop_component(state_dir.resolve(), component)
+    time.sleep(down_seconds)
+    record = start_component(state_dir.resolve(), component)
+    typer.echo(f"{component} restarted (pid {record.pid})")
 
 
 @app.command("env")

@@ -246,3 +246,42 @@ def down(state_dir: Path, keep_logs: bool = True) -> list[str]:
     if not keep_logs:
         shutil.rmtree(layout.root, ignore_errors=True)
     return stopped
+
+
+def _running(state_dir: Path) -> RunningCluster:
+    cluster = RunningCluster.load(state_dir)
+    if cluster is None:
+        raise FileNotFoundError(f"no cluster recorded in {state_dir} (start one with `up`)")
+    return cluster
+
+
+def stop_component(state_dir: Path, name: str, grace_seconds: float = 10.0) -> None:
+    """Stop one component of a running cluster (kube-apiserver, say), leaving the rest up:
+    how the fault tests take the apiserver away from a working operator. SIGTERM, then
+    SIGKILL after `grace_seconds` (0: a crash)."""
+    for record in _running(state_dir).processes:
+        if record.name == name and record.alive():
+            stop(record, grace_seconds)
+
+
+def start_component(
+    state_dir: Path,
+    name: str,
+    detach: bool = True,
+    binaries: Binaries | None = None,
+    timeout: float = 120.0,
+) -> ProcessRecord:
+    """Start a stopped component again with its own command line, ports and PKI, record it
+    in state.json in place of the old process, and wait until it is healthy."""
+    cluster = _running(state_dir)
+    builders = {n: argv for group in _STAGES for n, argv in group.items()}
+    if name not in builders:
+        raise ValueError(f"no component {name!r}; components: {', '.join(builders)}")
+    argv = builders[name](binaries or Binaries.locate(), cluster.layout, cluster.ports)
+    record = start(name, argv, cluster.layout.log(name), detach)
+    others = [p for p in cluster.processes if p.name != name]
+    RunningCluster(state_dir, cluster.ports, [*others, record]).save()
+    check = _health_checks(cluster.layout, cluster.ports)[name]
+    health.wait_healthy(record, check, timeout)
+    _log(f"{name} healthy again (pid {record.pid})")
+    return record

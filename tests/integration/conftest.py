@@ -23,18 +23,24 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("cluster")
     given = os.environ.get("KINTERN_KUBECONFIG")
     if given:
-        handle = Cluster.connect(Path(given), workdir)
+        handle = Cluster.connect(Path(given), workdir, _state_dir_of(Path(given)))
         handle.apply_crds()
         yield handle
         return
     state_dir = workdir / "state"
     started = up(ClusterConfig(state_dir, detach=False))  # dies with pytest if killed
     try:
-        handle = Cluster.connect(started.kubeconfig, workdir)
+        handle = Cluster.connect(started.kubeconfig, workdir, state_dir, attached=True)
         handle.apply_crds()
         yield handle
     finally:
         down(state_dir)
+
+
+def _state_dir_of(kubeconfig: Path) -> Path | None:
+    """The state directory of a devcluster whose admin kubeconfig this is, if it is one."""
+    state_dir = kubeconfig.resolve().parents[1]
+    return state_dir if (state_dir / "state.json").exists() else None
 
 
 @pytest.fixture

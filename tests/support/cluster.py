@@ -14,6 +14,7 @@ from pathlib import Path
 from kubernetes import client, config
 
 from kintern.api.annotations import APPROVE_ANNOTATION
+from kintern.devcluster.cluster import start_component, stop_component
 from kintern.devcluster.kubeconfig import write_token_kubeconfig
 from kintern.devcluster.kubectl import kubectl
 from tests.support.wait import eventually
@@ -33,13 +34,37 @@ class Cluster:
     kubeconfig: Path
     api: client.ApiClient
     workdir: Path
+    # The devcluster's state directory, when the tests may restart its components, and
+    # whether its processes were started attached to this test session.
+    state_dir: Path | None = None
+    attached: bool = False
 
     @classmethod
-    def connect(cls, kubeconfig: Path, workdir: Path) -> "Cluster":
+    def connect(
+        cls, kubeconfig: Path, workdir: Path, state_dir: Path | None = None, attached: bool = False
+    ) -> "Cluster":
         """Admin access through `kubeconfig`; `workdir` holds ServiceAccount kubeconfigs."""
         workdir.mkdir(parents=True, exist_ok=True)
         api = config.new_client_from_config(config_file=str(kubeconfig))
-        return cls(kubeconfig, api, workdir)
+        return cls(kubeconfig, api, workdir, state_dir, attached)
+
+    def stop_apiserver(self) -> None:
+        """Take kube-apiserver away (SIGTERM, SIGKILL after 2 s); etcd and the rest stay."""
+        stop_component(self._state_dir(), "kube-apiserver", grace_seconds=2)
+
+    def start_apiserver(self) -> None:
+        """Start kube-apiserver again on its port and wait until it is ready."""
+        start_component(self._state_dir(), "kube-apiserver", detach=not self.attached)
+        eventually(self._admission_knows_training_runs, "admission policies after a restart")
+
+    def _state_dir(self) -> Path:
+        if self.state_dir is None:
+            raise AssertionError(
+                "restarting the apiserver needs the devcluster's state directory: let the "
+                "fixture start the cluster, or point KINTERN_KUBECONFIG at the admin "
+                "kubeconfig of `python -m kintern.devcluster up` (state.json beside it)"
+            )
+        return self.state_dir
 
     @property
     def server(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import urllib3
 from kubernetes import client, watch
 
 from kintern.devcluster.kwok import completion_annotations
@@ -40,6 +41,13 @@ class Outcome:
 
 
 Plan = Outcome | Sequence[Outcome]
+
+
+def apiserver_away(err: BaseException) -> bool:
+    """The apiserver is stopped or restarting (refused, reset, 5xx): worth waiting out."""
+    if isinstance(err, client.ApiException):
+        return err.status is not None and err.status >= 500
+    return isinstance(err, urllib3.exceptions.HTTPError | ConnectionError)
 
 
 def job_name_of(pod: client.V1Pod) -> str | None:
@@ -105,14 +113,14 @@ class FakeTrainer:
             try:
                 self._watch_once(watcher, since)
                 since = watcher.resource_version
-            except client.ApiException as err:
-                if err.status != 410:  # 410 Gone: the resourceVersion expired; list again
+            except Exception as err:  # reported by __exit__, not lost in the thread
+                if isinstance(err, client.ApiException) and err.status == 410:
+                    since = None  # 410 Gone: the resourceVersion expired; list again
+                elif apiserver_away(err):
+                    self._stop.wait(0.5)  # the fault tests stop the apiserver for a while
+                else:
                     self._errors.append(err)
                     return
-                since = None
-            except Exception as err:  # reported by __exit__, not lost in the thread
-                self._errors.append(err)
-                return
 
     def _watch_once(self, watcher: watch.Watch, since: str | None) -> None:
         extra = {"resource_version": since} if since else {}
@@ -141,10 +149,14 @@ class FakeTrainer:
 
     def _complete(self, pod_name: str, outcome: Outcome) -> None:
         body = {"metadata": {"annotations": outcome.annotations()}}
-        try:
-            self.core.patch_namespaced_pod(pod_name, self.namespace, body)
-        except client.ApiException as err:
-            if err.status != 404:  # a pod that is already gone needs no outcome
-                self._errors.append(err)
-            return
+        while True:
+            try:
+                self.core.patch_namespaced_pod(pod_name, self.namespace, body)
+                break
+            except Exception as err:
+                if isinstance(err, client.ApiException) and err.status == 404:
+                    return  # a pod that is already gone needs no outcome
+                if not apiserver_away(err) or self._stop.wait(0.5):
+                    self._errors.append(err)
+                    return
         self.completed[pod_name] = outcome

@@ -20,6 +20,7 @@ from typing import Any
 from kubernetes import client, watch
 
 from kintern.api.times import parse_time
+from tests.support.fake_trainer import apiserver_away
 
 TRAINER_SELECTOR = "app.kubernetes.io/component=trainer"
 
@@ -110,14 +111,14 @@ class Recorder:
                     if self._stop.is_set():
                         return
                 since = watcher.resource_version
-            except client.ApiException as err:
-                if err.status != 410:  # 410 Gone: the resourceVersion expired; list again
+            except Exception as err:  # reported by __exit__, not lost in the thread
+                if isinstance(err, client.ApiException) and err.status == 410:
+                    since = None  # 410 Gone: the resourceVersion expired; list again
+                elif apiserver_away(err):
+                    self._stop.wait(0.5)  # the fault tests stop the apiserver for a while
+                else:
                     self._errors.append(err)
                     return
-                since = None
-            except Exception as err:  # reported by __exit__, not lost in the thread
-                self._errors.append(err)
-                return
 
 
 def _owner_job(pod: dict[str, Any]) -> str | None:
