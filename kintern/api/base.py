@@ -1,5 +1,9 @@
-"""The base class of every API model: camelCase on the wire, unknown fields refused."""
+"""The base class of every API model: camelCase on the wire, unknown fields refused, types
+as strict as the CRD schema (no "10" for a number), and a null read as "not set" the way
+the apiserver prunes it, so local mode accepts and refuses what the apiserver does."""
 
+import functools
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -17,7 +21,18 @@ class ApiModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         validate_assignment=True,
+        strict=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_unset(cls, data: Any) -> Any:
+        """A null where a field cannot be null means "not set", as the apiserver reads it
+        (it prunes such nulls before defaulting): the default applies, or it is missing."""
+        if not isinstance(data, dict):
+            return data
+        required = _not_nullable(cls)
+        return {k: v for k, v in data.items() if v is not None or k not in required}
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> "ApiModel":
@@ -32,3 +47,15 @@ class ApiModel(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The object as it is written to the cluster: camelCase, no unset optionals."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+@functools.cache
+def _not_nullable(model: type[BaseModel]) -> frozenset[str]:
+    """The names and wire names of `model`'s fields whose type does not admit None."""
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if annotation is Any or type(None) in typing.get_args(annotation):
+            continue
+        keys.update({name, field.alias or name})
+    return frozenset(keys)
