@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from kintern.api.campaign import CampaignStatus, PostTrainingCampaign
-from kintern.api.conditions import Reason
+from kintern.api.conditions import Condition, ConditionType, Reason, find_condition, set_condition
 from kintern.api.run import TrainingRun
 from kintern.api.times import rfc3339
 from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
@@ -155,7 +155,14 @@ class CampaignReconciler:
     ) -> None:
         ns = campaign.metadata["namespace"]
         pods = [w.pod_name for w in workloads.values() if w.pod_name]
-        self._ensure_agent(body, campaign, plan, agent_job, pods)
+        try:
+            self._ensure_agent(body, campaign, plan, agent_job, pods)
+        except ApiException as err:
+            if err.status not in (400, 422):
+                raise
+            # The cluster refuses the agent's Job (a credentialsSecret that is no valid
+            # name, say): say so on the campaign instead of failing every reconcile.
+            self._agent_refused(body, plan, f"the cluster refused the agent's Job: {_reason(err)}")
         checkpoints = _checkpoints(plan)
         for name, step in plan.steps.items():
             run_body = run_bodies[name]
@@ -250,6 +257,21 @@ class CampaignReconciler:
         suspended = bool((agent_job.get("spec") or {}).get("suspend"))
         if suspended == plan.agent_should_run:
             self.kube.set_job_suspended(ns, name, not plan.agent_should_run)
+
+    def _agent_refused(self, body: dict[str, Any], plan: CampaignPlan, message: str) -> None:
+        """Record on the campaign that its agent cannot start, once per distinct reason."""
+        refused = Condition(
+            type=ConditionType.AGENT_RUNNING,
+            status="False",
+            reason=Reason.INVALID_SPEC,
+            message=message[:1000],
+            observed_generation=body["metadata"].get("generation"),
+        )
+        before = find_condition(_parse_campaign(body).status.conditions, refused.type)
+        set_condition(plan.status.conditions, refused)
+        plan.status.message = f"the agent cannot start: {message}"[:1000]
+        if before is None or (before.reason, before.message) != (refused.reason, refused.message):
+            self.kube.event(body, "Warning", Reason.INVALID_SPEC, message)
 
     def _write_campaign_status(self, body: dict[str, Any], status: CampaignStatus) -> None:
         status.agent_job = naming.agent_job(body["metadata"]["name"])

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from kintern.api.run import TrainingRun
 from kintern.local.validate import SpecError, describe, parse_campaign
 from tests.support.fuzz import FIELD_IN_MESSAGE, campaign_manifests, run_manifests
-from tests.support.kintern_api import KinternApi
+from tests.support.kintern_api import KinternApi, condition, events_for
 from tests.support.operator import OperatorProcess
 from tests.support.wait import eventually
 
@@ -137,3 +137,25 @@ def _assert_unhurt(operator: OperatorProcess) -> None:
     log = operator.log_path.read_text(errors="replace")
     failures = [line for line in log.splitlines() if HANDLER_FAILED in line]
     assert not failures, "\n".join(failures[:5])
+
+
+def test_a_campaign_whose_agent_job_the_cluster_refuses_says_why(cluster, namespace, tmp_path):
+    """Found by fuzzing: a credentialsSecret that is no valid Secret name passes the schema,
+    but the cluster refuses the agent's Job. The campaign says so (once), and fixing the
+    spec starts the agent."""
+    admin = KinternApi(cluster.api, namespace)
+    with OperatorProcess(cluster.kubeconfig, namespace, tmp_path) as operator:
+        admin.create_campaign(**{"agent.credentialsSecret": "Bad Name!"})
+
+        def refused() -> dict[str, Any] | None:
+            c = condition(admin.campaign(), "AgentRunning")
+            return c if c and c["reason"] == "InvalidSpec" else None
+
+        said = eventually(refused, "the campaign to say its agent was refused")
+        assert "secretRef.name" in said["message"] and '"Bad Name!"' in said["message"]
+        assert admin.campaign()["status"]["message"].startswith("the agent cannot start")
+        admin.patch_campaign("demo", {"agent": {"credentialsSecret": "llm-credentials"}})
+        batch = client.BatchV1Api(cluster.api)
+        eventually(lambda: batch.list_namespaced_job(namespace).items, "the agent's Job")
+        _assert_unhurt(operator)
+    assert events_for(cluster.api, namespace, "demo").count("InvalidSpec") == 1
