@@ -231,12 +231,14 @@ def _announce(cluster: RunningCluster) -> RunningCluster:
 
 
 def down(state_dir: Path, keep_logs: bool = True) -> list[str]:
-    """Stop the processes `up` recorded (newest first); returns the names it stopped."""
+    """Stop the processes `up` recorded, in reverse start order (etcd last, even after a
+    start_component appended it to the record); returns the names it stopped."""
     cluster = RunningCluster.load(state_dir)
     if cluster is None:
         return []
+    order = [name for group in _STAGES for name in group]
     stopped = []
-    for record in reversed(cluster.processes):
+    for record in sorted(cluster.processes, key=lambda r: order.index(r.name), reverse=True):
         if record.alive():
             stop(record)
             stopped.append(record.name)
