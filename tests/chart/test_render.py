@@ -86,7 +86,10 @@ def test_operator_is_probed_and_runs_one_leader(helm: Helm) -> None:
     docs = helm.render()
     (deployment,) = find(docs, "Deployment")
     assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    # Standbys serve /healthz, so a surge pod becomes Ready while the old leader still leads.
+    assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+    (ha,) = find(helm.render(values={"operator.replicas": 2}), "Deployment")
+    assert ha["spec"]["replicas"] == 2
     (container,) = _pod_spec(docs)["containers"]
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
