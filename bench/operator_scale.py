@@ -1,0 +1,347 @@
+"""The operator at scale on the local control plane: N fake H100 nodes, C campaigns and R
+TrainingRuns in Auto mode, and how fast the operator turns proposed runs into Jobs.
+
+    python bench/operator_scale.py                                   # 500 / 1,000 / 10,000
+    python bench/operator_scale.py --nodes 50 --campaigns 100 --runs 1000
+    python bench/operator_scale.py --kubeconfig K --campaigns 3 --runs 24   # a running cluster
+
+It starts a control plane (unless given a kubeconfig), the operator as a real process
+(`kintern operator`, as its own ServiceAccount, watching the benchmark's namespaces), and
+creates the campaigns, then the runs as fast as `--threads` clients can. It reports:
+
+- runs admitted per second: runs approved, from the first run created to the last approved;
+- approval-to-Job and creation-to-Job latency, p50 and p99, as the benchmark's watches saw
+  them arrive;
+- the operator's peak memory (resident set, VmHWM) and API requests per run (counted by
+  the apiserver itself, through a FlowSchema of the operator's identity);
+- then, with the operator stopped, the rate at which a plain client (its own identity, same
+  priority level, as many threads as the operator has workers) creates the same Jobs, and
+  the ratio of the two: the operator's overhead against this apiserver's own limit.
+
+Nothing here is asserted: tests/integration/test_operator_scale_bench.py runs a small size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from scale_cluster import (
+    BENCH_NAMESPACE,
+    Cluster,
+    OperatorProcess,
+    clean_up,
+    create_namespaces,
+    identity,
+    log,
+    requests_of,
+    start_or_connect,
+)
+from scale_timing import Timeline, Watches, percentile
+
+from kintern.devcluster import down
+from kintern.devcluster.nodes import GPU_PRODUCT_LABEL, GPU_RESOURCE, H100
+
+GROUP, VERSION = "kintern.dev", "v1alpha1"
+OPERATOR_WORKERS = 8  # kintern_operator.handlers: settings.execution.max_workers
+
+
+@dataclass(frozen=True)
+class ScaleConfig:
+    nodes: int = 500
+    campaigns: int = 1000
+    runs: int = 10_000
+    namespaces: int = 10
+    threads: int = 8
+    timeout: float = 3600.0
+    kubeconfig: Path | None = None
+    json_path: Path | None = None
+    keep: bool = False
+
+
+@dataclass
+class Figures:
+    gpu_nodes: int
+    campaigns: int
+    runs: int
+    campaign_setup_seconds: float
+    runs_admitted: int
+    admit_seconds: float
+    admitted_per_second: float
+    approval_to_job_p50_s: float
+    approval_to_job_p99_s: float
+    creation_to_job_p50_s: float
+    creation_to_job_p99_s: float
+    operator_peak_rss_mib: float
+    operator_requests_per_run: float
+    operator_requests_per_campaign: float
+    plain_jobs: int
+    plain_jobs_per_second: float
+    plain_requests_per_job: float
+    operator_to_plain_ratio: float
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    d = ScaleConfig()
+    p.add_argument("--nodes", type=int, default=d.nodes, help="fake H100 nodes (8 GPUs each)")
+    p.add_argument("--campaigns", type=int, default=d.campaigns)
+    p.add_argument("--runs", type=int, default=d.runs, help="spread evenly over the campaigns")
+    p.add_argument("--namespaces", type=int, default=d.namespaces)
+    p.add_argument("--threads", type=int, default=d.threads, help="clients creating runs")
+    p.add_argument("--timeout", type=float, default=d.timeout, help="seconds per phase")
+    p.add_argument("--kubeconfig", type=Path, help="an admin kubeconfig of a running cluster")
+    p.add_argument("--json", dest="json_path", type=Path, help="also write the figures here")
+    p.add_argument("--keep", action="store_true", help="leave the cluster and objects up")
+    return p
+
+
+def main(cfg: ScaleConfig) -> Figures:
+    work = Path(tempfile.mkdtemp(prefix="kintern-scale-"))
+    cpu_nodes = max(2, cfg.campaigns // 60)  # room for the campaigns' agent pods
+    cluster = start_or_connect(cfg.kubeconfig, work / "cluster", cfg.nodes, cpu_nodes)
+    namespaces = [f"kintern-bench-{i}" for i in range(cfg.namespaces)]
+    try:
+        create_namespaces(cluster, [BENCH_NAMESPACE, *namespaces])
+        figures = _measure(cluster, cfg, namespaces, work)
+    finally:
+        if cluster.started and not cfg.keep:
+            down(cluster.started.state_dir)
+        elif not cfg.keep:
+            clean_up(cluster, namespaces)
+    print(report(figures))
+    if cfg.json_path:
+        cfg.json_path.write_text(json.dumps(asdict(figures), indent=2) + "\n")
+    return figures
+
+
+def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Path) -> Figures:
+    operator_config = identity(cluster, "kintern-bench-operator", work)
+    plain_config = identity(cluster, "kintern-bench-plain", work)
+    campaigns = [(namespaces[i % len(namespaces)], f"c{i:05d}") for i in range(cfg.campaigns)]
+    per_campaign = -(-cfg.runs // cfg.campaigns)
+    operator = OperatorProcess(operator_config, namespaces, work / "operator.log")
+    log(f"operator pid {operator.popen.pid}, log {operator.log_path}")
+    try:
+        before = requests_of(cluster, "kintern-bench-operator")
+        setup = _create_campaigns(cluster, campaigns, per_campaign, cfg)
+        after_setup = requests_of(cluster, "kintern-bench-operator")
+        timeline = Timeline()
+        watches = Watches(cluster.api, timeline).start()
+        runs = _create_runs(cluster, campaigns, cfg, timeline)
+        _wait_for(lambda: len(timeline.job.keys() & runs.keys()) >= len(runs), cfg, timeline)
+        watches.stop()
+        after_runs = requests_of(cluster, "kintern-bench-operator")
+        peak = operator.peak_rss_mib()
+    finally:
+        operator.stop()
+    plain_jobs, plain_rate, plain_requests = _plain_client(cluster, plain_config, cfg, namespaces)
+    approve = timeline.latencies(timeline.approved, timeline.job)
+    create = timeline.latencies(timeline.created, timeline.job)
+    admitted = [timeline.approved[r] for r in runs if r in timeline.approved]
+    admit_seconds = max(admitted) - min(timeline.created.values())
+    return Figures(
+        gpu_nodes=cluster.gpu_nodes(),
+        campaigns=len(campaigns),
+        runs=len(runs),
+        campaign_setup_seconds=round(setup, 2),
+        runs_admitted=len(admitted),
+        admit_seconds=round(admit_seconds, 2),
+        admitted_per_second=round(len(admitted) / admit_seconds, 2),
+        approval_to_job_p50_s=round(percentile(approve, 0.5), 3),
+        approval_to_job_p99_s=round(percentile(approve, 0.99), 3),
+        creation_to_job_p50_s=round(percentile(create, 0.5), 3),
+        creation_to_job_p99_s=round(percentile(create, 0.99), 3),
+        operator_peak_rss_mib=round(peak, 1),
+        operator_requests_per_run=round((after_runs - after_setup) / len(runs), 2),
+        operator_requests_per_campaign=round((after_setup - before) / len(campaigns), 2),
+        plain_jobs=plain_jobs,
+        plain_jobs_per_second=round(plain_rate, 2),
+        plain_requests_per_job=round(plain_requests, 2),
+        operator_to_plain_ratio=round(len(admitted) / admit_seconds / plain_rate, 3),
+    )
+
+
+def campaign_body(name: str, runs: int) -> dict[str, Any]:
+    """An Auto campaign whose budget fits all its runs, all running at once."""
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "PostTrainingCampaign",
+        "metadata": {"name": name, "labels": {"kintern.dev/bench": "1"}},
+        "spec": {
+            "goal": "Benchmark the operator.",
+            "baseModel": "Qwen/Qwen3-1.7B-Base",
+            "objective": {"benchmark": "gpqa-main"},
+            "agent": {"model": "builtin/sweep"},
+            "budget": {"gpuHours": 2 * runs, "maxConcurrentRuns": runs, "maxRuns": runs},
+            "compute": {
+                "gpusPerRun": 1,
+                "nodeSelector": {GPU_PRODUCT_LABEL: H100},
+                "tolerations": [{"key": GPU_RESOURCE, "operator": "Exists"}],
+            },
+            "approvals": {"mode": "Auto"},
+        },
+    }
+
+
+def run_body(name: str, campaign: str) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "TrainingRun",
+        "metadata": {"name": name, "labels": {"kintern.dev/bench": "1"}},
+        "spec": {
+            "campaign": campaign,
+            "recipe": "sft",
+            "rationale": "benchmark",
+            "datasets": [{"name": "my-org/sft-data"}],
+            "resources": {"hours": 1},
+        },
+    }
+
+
+def _create_campaigns(
+    cluster: Cluster, campaigns: list[tuple[str, str]], per_campaign: int, cfg: ScaleConfig
+) -> float:
+    """Create every campaign; the seconds until all are Running."""
+    custom = client.CustomObjectsApi(cluster.api)
+    start = time.monotonic()
+
+    def create(item: tuple[str, str]) -> None:
+        ns, name = item
+        body = campaign_body(name, per_campaign)
+        custom.create_namespaced_custom_object(GROUP, VERSION, ns, "posttrainingcampaigns", body)
+
+    with ThreadPoolExecutor(cfg.threads) as pool:
+        list(pool.map(create, campaigns))
+
+    def running() -> int:
+        items = custom.list_cluster_custom_object(
+            GROUP, VERSION, "posttrainingcampaigns", label_selector="kintern.dev/bench=1"
+        )["items"]
+        return sum(1 for c in items if (c.get("status") or {}).get("phase") == "Running")
+
+    deadline = start + cfg.timeout
+    while (done := running()) < len(campaigns):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {done} of {len(campaigns)} campaigns are Running")
+        time.sleep(1)
+    seconds = time.monotonic() - start
+    log(f"{len(campaigns)} campaigns Running after {seconds:.1f} s")
+    return seconds
+
+
+def _create_runs(
+    cluster: Cluster, campaigns: list[tuple[str, str]], cfg: ScaleConfig, timeline: Timeline
+) -> dict[str, tuple[str, str]]:
+    """Create the runs round-robin over the campaigns; run name -> (namespace, campaign)."""
+    runs = {}
+    for i in range(cfg.runs):
+        ns, campaign = campaigns[i % len(campaigns)]
+        runs[f"{campaign}-r{i // len(campaigns):04d}"] = (ns, campaign)
+    custom = client.CustomObjectsApi(cluster.api)
+
+    def create(name: str) -> None:
+        ns, campaign = runs[name]
+        custom.create_namespaced_custom_object(
+            GROUP, VERSION, ns, "trainingruns", run_body(name, campaign)
+        )
+        timeline.note(timeline.created, name)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(cfg.threads) as pool:
+        list(pool.map(create, runs))
+    log(f"{len(runs)} runs created in {time.monotonic() - start:.1f} s")
+    return runs
+
+
+def _wait_for(done: Any, cfg: ScaleConfig, timeline: Timeline) -> None:
+    deadline = time.monotonic() + cfg.timeout
+    last = 0.0
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(timeline.job)} Jobs after {cfg.timeout:.0f} s")
+        if time.monotonic() - last > 10:
+            log(f"approved {len(timeline.approved)}, Jobs {len(timeline.job)}")
+            last = time.monotonic()
+        time.sleep(0.2)
+
+
+def _plain_client(
+    cluster: Cluster, kubeconfig: Path, cfg: ScaleConfig, namespaces: list[str]
+) -> tuple[int, float, float]:
+    """The operator's Jobs, created again under new names by a plain client; (count,
+    Jobs per second, apiserver requests per Job)."""
+    batch = client.BatchV1Api(cluster.api)
+    jobs = batch.list_job_for_all_namespaces(
+        label_selector="app.kubernetes.io/component=trainer,kintern.dev/campaign"
+    ).items
+    manifests = [
+        _plain_copy(cluster.api.sanitize_for_serialization(j))
+        for j in jobs
+        if j.metadata.namespace in namespaces
+    ]
+    plain = client.BatchV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+    before = requests_of(cluster, "kintern-bench-plain")
+    start = time.monotonic()
+    with ThreadPoolExecutor(OPERATOR_WORKERS) as pool:
+        list(
+            pool.map(
+                lambda m: plain.create_namespaced_job(m["metadata"]["namespace"], m), manifests
+            )
+        )
+    seconds = time.monotonic() - start
+    requests = requests_of(cluster, "kintern-bench-plain") - before
+    log(f"plain client: {len(manifests)} Jobs in {seconds:.1f} s")
+    return len(manifests), len(manifests) / seconds, requests / max(1, len(manifests))
+
+
+def _plain_copy(job: dict[str, Any]) -> dict[str, Any]:
+    """The same Job under another name, with nothing the apiserver or the operator added."""
+    meta = job["metadata"]
+    spec = {k: v for k, v in job["spec"].items() if k not in ("selector", "manualSelector")}
+    template = spec["template"]
+    labels = {
+        k: v
+        for k, v in (template.get("metadata") or {}).get("labels", {}).items()
+        if "controller-uid" not in k and "job-name" not in k and k != "kintern.dev/campaign"
+    }
+    spec["template"] = {**template, "metadata": {"labels": labels}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"plain-{meta['name']}", "namespace": meta["namespace"]},
+        "spec": spec,
+    }
+
+
+def report(f: Figures) -> str:
+    return "\n".join(
+        [
+            f"Kintern operator scale: {f.gpu_nodes} fake H100 nodes, {f.campaigns} campaigns, "
+            f"{f.runs} runs (Auto)",
+            f"campaigns Running:        {f.campaigns} in {f.campaign_setup_seconds} s",
+            f"runs admitted:            {f.runs_admitted} in {f.admit_seconds} s = "
+            f"{f.admitted_per_second} runs/s",
+            f"approval to Job latency:  p50 {f.approval_to_job_p50_s} s, "
+            f"p99 {f.approval_to_job_p99_s} s",
+            f"creation to Job latency:  p50 {f.creation_to_job_p50_s} s, "
+            f"p99 {f.creation_to_job_p99_s} s",
+            f"operator peak memory:     {f.operator_peak_rss_mib} MiB (resident)",
+            f"operator API requests:    {f.operator_requests_per_run} per run, "
+            f"{f.operator_requests_per_campaign} per campaign set up",
+            f"plain client Jobs:        {f.plain_jobs} at {f.plain_jobs_per_second} Jobs/s "
+            f"({OPERATOR_WORKERS} threads, {f.plain_requests_per_job} requests per Job)",
+            f"operator / plain client:  {f.operator_to_plain_ratio}",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main(ScaleConfig(**vars(make_parser().parse_args())))
