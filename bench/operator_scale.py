@@ -82,6 +82,9 @@ class Figures:
     operator_peak_rss_mib: float
     operator_requests_per_run: float
     operator_requests_per_campaign: float
+    reconciles_per_run: float
+    reconcile_mean_ms: float
+    operator_cpu_share: float
     plain_jobs: int
     plain_jobs_per_second: float
     plain_requests_per_job: float
@@ -133,13 +136,20 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         before = requests_of(cluster, "kintern-bench-operator")
         setup = _create_campaigns(cluster, campaigns, per_campaign, cfg)
         after_setup = requests_of(cluster, "kintern-bench-operator")
+        reconciles_before, cpu_before = operator.reconciles(), operator.cpu_seconds()
         timeline = Timeline()
         watches = Watches(cluster.api, timeline).start()
         runs = _create_runs(cluster, campaigns, cfg, timeline)
         _wait_for(lambda: len(timeline.job.keys() & runs.keys()) >= len(runs), cfg, timeline)
         watches.stop()
         after_runs = requests_of(cluster, "kintern-bench-operator")
+        (count_after, seconds_after), (count_before, seconds_before) = (
+            operator.reconciles(),
+            reconciles_before,
+        )
+        count, seconds = count_after - count_before, seconds_after - seconds_before
         peak = operator.peak_rss_mib()
+        cpu = operator.cpu_seconds() - cpu_before
     finally:
         operator.stop()
     plain_jobs, plain_rate, plain_requests = _plain_client(cluster, plain_config, cfg, namespaces)
@@ -162,6 +172,9 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         operator_peak_rss_mib=round(peak, 1),
         operator_requests_per_run=round((after_runs - after_setup) / len(runs), 2),
         operator_requests_per_campaign=round((after_setup - before) / len(campaigns), 2),
+        reconciles_per_run=round(count / len(runs), 2),
+        reconcile_mean_ms=round(1000 * seconds / max(count, 1), 1),
+        operator_cpu_share=round(cpu / admit_seconds, 2),
         plain_jobs=plain_jobs,
         plain_jobs_per_second=round(plain_rate, 2),
         plain_requests_per_job=round(plain_requests, 2),
@@ -336,6 +349,9 @@ def report(f: Figures) -> str:
             f"operator peak memory:     {f.operator_peak_rss_mib} MiB (resident)",
             f"operator API requests:    {f.operator_requests_per_run} per run, "
             f"{f.operator_requests_per_campaign} per campaign set up",
+            f"operator reconciles:      {f.reconciles_per_run} per run, "
+            f"{f.reconcile_mean_ms} ms each on average; operator CPU {f.operator_cpu_share} "
+            "cores while admitting",
             f"plain client Jobs:        {f.plain_jobs} at {f.plain_jobs_per_second} Jobs/s "
             f"({OPERATOR_WORKERS} threads, {f.plain_requests_per_job} requests per Job)",
             f"operator / plain client:  {f.operator_to_plain_ratio}",

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,7 +181,7 @@ class OperatorProcess:
         argv = [sys.executable, "-m", "kintern", "operator", "--liveness-port", str(liveness)]
         for namespace in namespaces:
             argv += ["-n", namespace]
-        self.log_path = log_path
+        self.log_path, self.metrics_port = log_path, metrics
         with log_path.open("ab") as out:
             self.popen = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -190,6 +191,21 @@ class OperatorProcess:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc status")
+
+    def reconciles(self) -> tuple[float, float]:
+        """(campaign reconciles so far, seconds spent in them), from its own metrics."""
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics").read()
+        found = {"count": 0.0, "sum": 0.0}
+        for line in text.decode().splitlines():
+            for part in found:
+                if line.startswith(f"kintern_reconcile_duration_seconds_{part} "):
+                    found[part] = float(line.split()[1])
+        return found["count"], found["sum"]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def alive(self) -> bool:
         return self.popen.poll() is None

@@ -5,7 +5,7 @@ status, whether to launch or stop the workload, and the Events to record.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -177,7 +177,7 @@ def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunConte
         _complete(step, run, w, gpus)
         return
     if w.started_at:
-        status.gpu_hours = round(gpu_hours_between(w.started_at, ctx.now, gpus), 6)
+        status.gpu_hours = live_gpu_hours(w.started_at, ctx.now, gpus)
     if ctx.deadline_passed:
         step.stop = True
         _finish(step, run, "Failed", Reason.DEADLINE_EXCEEDED, "stopped: campaign deadline passed")
@@ -187,6 +187,16 @@ def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunConte
         msg = f"the trainer image cannot be pulled ({w.waiting_reason}); check compute.trainerImage"
         _finish(step, run, "Failed", Reason.IMAGE_PULL_ERROR, msg)
         _charge(status, w.started_at, ctx.now, gpus)
+
+
+def live_gpu_hours(start: datetime, now: datetime, gpus: int) -> float:
+    """What a running run has used so far, in whole elapsed minutes: the figure people see
+    moves once a minute, so a reconcile within the same minute has nothing to write (at
+    thousands of running runs, rewriting every run's status on every reconcile would cost
+    more API writes than everything else). Budgets use exact elapsed time (`ledger_of`),
+    and a finished run is charged its exact pod time."""
+    minutes = max(0.0, (now - start).total_seconds()) // 60
+    return round(gpu_hours_between(start, start + timedelta(minutes=minutes), gpus), 6)
 
 
 def _stuck_pulling(w: Workload, now: datetime) -> bool:

@@ -1,13 +1,18 @@
 """kopf handlers: thin adapters from watch events to the campaign reconciler.
 
 Every event about a campaign, its runs, or their Jobs and Pods triggers a reconcile of
-the campaign (concurrent triggers coalesce). Only `on.event` handlers are used, so kopf
+the campaign (concurrent triggers coalesce, and a trigger that a later reconcile already
+covered is dropped). Only `on.event` handlers are used, so kopf
 adds no finalizers and writes no bookkeeping annotations. `kopf run -m
 kintern_operator.handlers` works; `kintern operator` adds leader election and metrics.
 """
 
+import asyncio
 import logging
 import threading
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import kopf
@@ -29,6 +34,7 @@ def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any)
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.execution.max_workers = 8
+    memo["executor"] = settings.execution.executor
     if "reconciler" not in memo:
         config.load_config()
         memo["reconciler"] = CampaignReconciler(Kube(client.ApiClient()), OperatorSettings())
@@ -84,25 +90,50 @@ def _reconciler(memo: kopf.Memo) -> CampaignReconciler:
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
-def campaign_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconciler(memo).reconcile(body["metadata"]["namespace"], body["metadata"]["name"])
+async def campaign_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    meta, arrived = body["metadata"], time.monotonic()
+    reconcile = _reconciler(memo).reconcile_after
+    await _in_worker(memo, reconcile, meta["namespace"], meta["name"], arrived)
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_RUNS)
-def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    await _in_worker(memo, _run_changed, memo, event["type"], dict(body), time.monotonic())
+
+
+async def _in_worker(memo: kopf.Memo, fn: Callable[..., None], *args: Any) -> None:
+    """Run blocking `fn` on the handlers' thread pool. The handlers are async only to note
+    when each event arrived: a reconcile that began later has seen it, so the event's own
+    reconcile, queued behind others on a busy pool, is skipped (`reconcile_after`)."""
+    await asyncio.get_running_loop().run_in_executor(memo["executor"], partial(fn, *args))
+
+
+def _run_changed(memo: kopf.Memo, kind: str, body: dict[str, Any], arrived: float) -> None:
     reconciler = _reconciler(memo)
     meta, spec = body["metadata"], body.get("spec") or {}
     namespace, campaign = meta["namespace"], spec.get("campaign", "")
-    if event["type"] != "DELETED":
+    if kind != "DELETED" and not _adopted(body, campaign):
         campaign_body = reconciler.kube.get_campaign(namespace, campaign)
         if campaign_body is None:
-            _mark_orphan(reconciler.kube, dict(body), campaign)
+            _mark_orphan(reconciler.kube, body, campaign)
             return
-        adoption = _adoption(dict(body), campaign_body)
+        adoption = _adoption(body, campaign_body)
         if adoption:
             reconciler.kube.patch_metadata(PLURAL_RUNS, namespace, meta["name"], adoption)
             return  # the change comes back as an event
-    reconciler.reconcile(namespace, campaign)
+    reconciler.reconcile_after(namespace, campaign, arrived)
+
+
+def _adopted(run: dict[str, Any], campaign: str) -> bool:
+    """Labelled and owned by its campaign already: no need to read the campaign first (if
+    it is deleted, the garbage collector deletes the run)."""
+    meta = run["metadata"]
+    owned = any(
+        o.get("kind") == "PostTrainingCampaign" and o.get("name") == campaign
+        for o in meta.get("ownerReferences") or []
+    )
+    labelled = (meta.get("labels") or {}).get(naming.CAMPAIGN_LABEL) == naming.label_value(campaign)
+    return owned and labelled
 
 
 def _adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
@@ -148,16 +179,15 @@ def _mark_orphan(kube: Kube, body: dict[str, Any], campaign: str) -> None:
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
-def job_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _owned_event(body, memo)
+async def job_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    await _in_worker(memo, _owned_event, memo, dict(body["metadata"]), time.monotonic())
 
 
 @kopf.on.event("", "v1", "pods", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
-def pod_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _owned_event(body, memo)
+async def pod_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    await _in_worker(memo, _owned_event, memo, dict(body["metadata"]), time.monotonic())
 
 
-def _owned_event(body: kopf.Body, memo: kopf.Memo) -> None:
-    meta = body["metadata"]
+def _owned_event(memo: kopf.Memo, meta: dict[str, Any], arrived: float) -> None:
     campaign = meta["labels"][naming.CAMPAIGN_LABEL]
-    _reconciler(memo).reconcile(meta["namespace"], campaign)
+    _reconciler(memo).reconcile_after(meta["namespace"], campaign, arrived)

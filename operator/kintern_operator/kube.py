@@ -143,6 +143,17 @@ class Kube:
         if current.get("rules") != body["rules"]:
             self.rbac.patch_namespaced_role(name, ns, {"rules": body["rules"]})
 
+    def set_role_rules(self, body: dict[str, Any]) -> bool:
+        """Patch an existing Role's rules to `body`'s; False when the Role is gone."""
+        ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
+        try:
+            self.rbac.patch_namespaced_role(name, ns, {"rules": body["rules"]})
+        except ApiException as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
     # --- events -----------------------------------------------------------------------
 
     def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:

@@ -1,6 +1,7 @@
 """How the operator reads a failed Job and its pod: the same failure gives the same reason
 whichever it saw first, a pod the Job deleted is not the run's verdict, and a run whose pod
-is gone is charged from the start it recorded, not from its Job's earlier start."""
+is gone is charged from the start it recorded, not from its Job's earlier start; a running
+run's live GPU-hours move once a minute."""
 
 from datetime import timedelta
 from typing import Any
@@ -9,7 +10,7 @@ import pytest
 
 from kintern.api.times import rfc3339
 from kintern.core.campaigns import Snapshot, plan_campaign
-from kintern.core.workload import AgentState
+from kintern.core.workload import AgentState, Workload
 from kintern_operator.observe import workload_of
 from tests.support.builders import T0, campaign, later, run
 
@@ -81,3 +82,18 @@ def test_a_run_whose_pod_is_gone_is_charged_from_the_pod_start_it_recorded() -> 
     status = plan.steps["r1"].status
     assert (status.phase, status.failure_reason) == ("Failed", "DeadlineExceeded")
     assert status.gpu_hours == pytest.approx(60 * 2 / 3600, abs=1e-6)  # not 70 s
+
+
+def test_live_gpu_hours_move_once_a_minute_so_a_reconcile_within_it_writes_nothing() -> None:
+    demo = campaign(**{"compute.gpusPerRun": 2})
+    r1 = run("r1")
+    r1.status.phase, r1.status.start_time = "Running", rfc3339(POD_START)
+    running = Workload("r1", started_at=POD_START)
+    steps = [
+        plan_campaign(Snapshot(demo, [r1], {"r1": running}, AgentState(), POD_START + t))
+        .steps["r1"]
+        .status
+        for t in (timedelta(seconds=70), timedelta(seconds=100), timedelta(seconds=130))
+    ]
+    assert steps[0] == steps[1]  # 70 s and 100 s: the same minute, the same status
+    assert [s.gpu_hours for s in steps] == pytest.approx([2 / 60, 2 / 60, 4 / 60], abs=1e-6)
