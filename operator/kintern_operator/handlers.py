@@ -1,18 +1,14 @@
 """kopf handlers: thin adapters from watch events to the campaign reconciler.
 
-Every event about a campaign, its runs, or their Jobs and Pods triggers a reconcile of
-the campaign (concurrent triggers coalesce, and a trigger that a later reconcile already
-covered is dropped). Only `on.event` handlers are used, so kopf
+Every event about a campaign, its runs, or their Jobs and Pods queues the campaign for a
+reconcile on the reconciler's workers (see workqueue.py: triggers coalesce, and a handler
+returns at once). Only `on.event` handlers are used, so kopf
 adds no finalizers and writes no bookkeeping annotations. `kopf run -m
 kintern_operator.handlers` works; `kintern operator` adds leader election and metrics.
 """
 
-import asyncio
 import logging
 import threading
-import time
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import kopf
@@ -29,15 +25,31 @@ log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
 
 
+class NoDiffBase(kopf.DiffBaseStorage):
+    """Kintern has only on.event handlers: nothing compares an object with its last handled
+    state, so the deep copy kopf would otherwise build of every event's body (an eighth of
+    the operator's CPU at scale) is skipped, and nothing is ever stored on the object."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
+
+
 @kopf.on.startup()
 def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
-    settings.execution.max_workers = 8
-    memo["executor"] = settings.execution.executor
+    settings.persistence.diffbase_storage = NoDiffBase()
     if "reconciler" not in memo:
         config.load_config()
         memo["reconciler"] = CampaignReconciler(Kube(client.ApiClient()), OperatorSettings())
+    reconciler = _reconciler(memo)
+    reconciler.start(reconciler.settings.reconcile_workers)
     stop = threading.Event()
     memo["resync_stop"] = stop
     thread = threading.Thread(target=_resync_loop, args=(memo, stop), daemon=True, name="resync")
@@ -47,10 +59,12 @@ def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any)
 @kopf.on.cleanup()
 def operator_cleanup(memo: kopf.Memo, **_: Any) -> None:
     memo["resync_stop"].set()
+    _reconciler(memo).stop()
 
 
 def _resync_loop(memo: kopf.Memo, stop: threading.Event) -> None:
-    """Deadlines and live GPU-hours move with the clock, not with events."""
+    """Deadlines and live GPU-hours move with the clock, not with events: every live
+    campaign is queued for a reconcile each round."""
     reconciler: CampaignReconciler = memo["reconciler"]
     while not stop.wait(reconciler.settings.resync_seconds):
         try:
@@ -59,10 +73,7 @@ def _resync_loop(memo: kopf.Memo, stop: threading.Event) -> None:
             log.exception("listing campaigns to resync failed; trying again next round")
             continue
         for namespace, name in live:
-            try:
-                reconciler.reconcile(namespace, name)
-            except Exception:
-                log.exception("resync of campaign %s/%s failed", namespace, name)
+            reconciler.enqueue(namespace, name)
 
 
 def _live_campaigns(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
@@ -91,37 +102,26 @@ def _reconciler(memo: kopf.Memo) -> CampaignReconciler:
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
 async def campaign_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    meta, arrived = body["metadata"], time.monotonic()
-    reconcile = _reconciler(memo).reconcile_after
-    await _in_worker(memo, reconcile, meta["namespace"], meta["name"], arrived)
+    _reconciler(memo).enqueue(body["metadata"]["namespace"], body["metadata"]["name"])
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_RUNS)
-async def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    await _in_worker(memo, _run_changed, memo, event["type"], dict(body), time.monotonic())
-
-
-async def _in_worker(memo: kopf.Memo, fn: Callable[..., None], *args: Any) -> None:
-    """Run blocking `fn` on the handlers' thread pool. The handlers are async only to note
-    when each event arrived: a reconcile that began later has seen it, so the event's own
-    reconcile, queued behind others on a busy pool, is skipped (`reconcile_after`)."""
-    await asyncio.get_running_loop().run_in_executor(memo["executor"], partial(fn, *args))
-
-
-def _run_changed(memo: kopf.Memo, kind: str, body: dict[str, Any], arrived: float) -> None:
+def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Runs are adopted by their campaign first (a read and a patch: on kopf's thread pool),
+    then the campaign is queued."""
     reconciler = _reconciler(memo)
     meta, spec = body["metadata"], body.get("spec") or {}
     namespace, campaign = meta["namespace"], spec.get("campaign", "")
-    if kind != "DELETED" and not _adopted(body, campaign):
+    if event["type"] != "DELETED" and not _adopted(dict(body), campaign):
         campaign_body = reconciler.kube.get_campaign(namespace, campaign)
         if campaign_body is None:
-            _mark_orphan(reconciler.kube, body, campaign)
+            _mark_orphan(reconciler.kube, dict(body), campaign)
             return
-        adoption = _adoption(body, campaign_body)
+        adoption = _adoption(dict(body), campaign_body)
         if adoption:
             reconciler.kube.patch_metadata(PLURAL_RUNS, namespace, meta["name"], adoption)
             return  # the change comes back as an event
-    reconciler.reconcile_after(namespace, campaign, arrived)
+    reconciler.enqueue(namespace, campaign)
 
 
 def _adopted(run: dict[str, Any], campaign: str) -> bool:
@@ -180,14 +180,14 @@ def _mark_orphan(kube: Kube, body: dict[str, Any], campaign: str) -> None:
 
 @kopf.on.event("batch", "v1", "jobs", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
 async def job_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    await _in_worker(memo, _owned_event, memo, dict(body["metadata"]), time.monotonic())
+    _owned_event(body, memo)
 
 
 @kopf.on.event("", "v1", "pods", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
 async def pod_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    await _in_worker(memo, _owned_event, memo, dict(body["metadata"]), time.monotonic())
+    _owned_event(body, memo)
 
 
-def _owned_event(memo: kopf.Memo, meta: dict[str, Any], arrived: float) -> None:
-    campaign = meta["labels"][naming.CAMPAIGN_LABEL]
-    _reconciler(memo).reconcile_after(meta["namespace"], campaign, arrived)
+def _owned_event(body: kopf.Body, memo: kopf.Memo) -> None:
+    meta = body["metadata"]
+    _reconciler(memo).enqueue(meta["namespace"], meta["labels"][naming.CAMPAIGN_LABEL])

@@ -3,6 +3,7 @@
 Everything goes through the kubernetes client; bodies are plain dicts in the wire shape.
 """
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -88,20 +89,19 @@ class Kube:
 
     def list_jobs(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
         selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        jobs = self.batch.list_namespaced_job(namespace, label_selector=selector)
-        return self.plain(jobs)["items"]
+        return _items(self.batch.list_namespaced_job, namespace, selector)
 
     def list_pods(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
         selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        return self.plain(self.core.list_namespaced_pod(namespace, label_selector=selector))[
-            "items"
-        ]
+        return _items(self.core.list_namespaced_pod, namespace, selector)
 
     def find_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The Job called `name`, whoever made it (a list by name: the operator's Role
         grants list, not get)."""
-        found = self.batch.list_namespaced_job(namespace, field_selector=f"metadata.name={name}")
-        items = self.plain(found)["items"]
+        found = self.batch.list_namespaced_job(
+            namespace, field_selector=f"metadata.name={name}", _preload_content=False
+        )
+        items = json.loads(found.data)["items"]
         return items[0] if items else None
 
     def delete_job(self, namespace: str, name: str) -> None:
@@ -184,3 +184,10 @@ class Kube:
             self.core.create_namespaced_event(meta["namespace"], body)
         except ApiException as err:
             log.warning("could not record event %s on %s: %s", reason, meta["name"], err.reason)
+
+
+def _items(lister: Any, namespace: str, selector: str) -> list[dict[str, Any]]:
+    """The listed objects as the apiserver sent them (wire-shaped dicts): no detour through
+    the client's models, which cost more CPU than the rest of a reconcile at scale."""
+    response = lister(namespace, label_selector=selector, _preload_content=False)
+    return list(json.loads(response.data)["items"])

@@ -31,6 +31,7 @@ from kintern_operator.builders.training_job import build_training_job, checkpoin
 from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
 from kintern_operator.observe import agent_state_of, workload_of
 from kintern_operator.settings import OperatorSettings
+from kintern_operator.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 AGENT_RECHECK_SECONDS = 300.0
@@ -58,7 +59,7 @@ class AgentObjects:
 
 
 class CampaignReconciler:
-    """Reconciles campaigns; concurrent triggers for one campaign coalesce into one rerun."""
+    """Reconciles campaigns on its worker threads, one campaign by one worker at a time."""
 
     def __init__(
         self,
@@ -67,40 +68,35 @@ class CampaignReconciler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.kube, self.settings, self.clock = kube, settings, clock
+        self.queue = WorkQueue()
         self._guard = threading.Lock()
-        self._running: set[tuple[str, str]] = set()
-        self._dirty: set[tuple[str, str]] = set()
-        self._began: dict[tuple[str, str], float] = {}  # when its latest reconcile began
         self._agent_checked: dict[tuple[str, str], AgentObjects] = {}
 
-    def reconcile_after(self, namespace: str, name: str, arrived: float) -> None:
-        """Reconcile for a change seen at `arrived` (time.monotonic), unless a reconcile of
-        the campaign began after that: it read the cluster later, so it saw the change."""
-        with self._guard:
-            if self._began.get((namespace, name), float("-inf")) > arrived:
-                return
-        self.reconcile(namespace, name)
+    def enqueue(self, namespace: str, name: str) -> None:
+        """Ask for a reconcile of the campaign; returns at once."""
+        self.queue.add((namespace, name))
 
-    def reconcile(self, namespace: str, name: str) -> None:
-        key = (namespace, name)
-        with self._guard:
-            if key in self._running:
-                self._dirty.add(key)
-                return
-            self._running.add(key)
-        try:
-            while True:
-                with self._guard:
-                    self._began[key] = time.monotonic()
-                self._timed_once(namespace, name)
-                with self._guard:
-                    if key not in self._dirty:
-                        return
-                    self._dirty.discard(key)
-        finally:
-            with self._guard:
-                self._running.discard(key)
-                self._dirty.discard(key)
+    def start(self, workers: int) -> list[threading.Thread]:
+        """Start `workers` threads that reconcile queued campaigns until `stop`."""
+        threads = [
+            threading.Thread(target=self._work, daemon=True, name=f"reconcile-{i}")
+            for i in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def stop(self) -> None:
+        self.queue.close()
+
+    def _work(self) -> None:
+        while (key := self.queue.get()) is not None:
+            try:
+                self._timed_once(*key)
+            except Exception:  # logged and counted; the next event or resync tries again
+                log.exception("reconcile of campaign %s/%s failed", *key)
+            finally:
+                self.queue.done(key)
 
     def _timed_once(self, namespace: str, name: str) -> None:
         start = time.perf_counter()
@@ -119,7 +115,6 @@ class CampaignReconciler:
         if body is None:
             metrics.forget_campaign(namespace, name)
             with self._guard:
-                self._began.pop((namespace, name), None)
                 self._agent_checked.pop((namespace, name), None)
             return
         campaign = _parse_campaign(body)

@@ -16,6 +16,7 @@ class OperatorSettings(BaseSettings):
     agent_memory: str = "1Gi"
     agent_backoff_limit: int = 3
     resync_seconds: float = 30.0
+    reconcile_workers: int = 8  # campaigns reconciled at once
     metrics_port: int = 8080
     leader_election: bool = True
     leader_lease_name: str = "kintern-operator"

@@ -28,14 +28,14 @@ def test_resync_goes_on_after_a_failed_listing() -> None:
     stop = threading.Event()
     reconciled: list[tuple[str, str]] = []
 
-    def reconcile(namespace: str, name: str) -> None:
+    def enqueue(namespace: str, name: str) -> None:
         reconciled.append((namespace, name))
         stop.set()
 
     reconciler = SimpleNamespace(
         kube=SimpleNamespace(custom=FlakyCustomObjects()),
         settings=SimpleNamespace(resync_seconds=0.01),
-        reconcile=reconcile,
+        enqueue=enqueue,
     )
     memo = kopf.Memo(reconciler=reconciler, namespaces=["research"])
     thread = threading.Thread(target=_resync_loop, args=(memo, stop), daemon=True)
