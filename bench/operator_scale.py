@@ -140,7 +140,7 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         timeline = Timeline()
         watches = Watches(cluster.api, timeline).start()
         runs = _create_runs(cluster, campaigns, cfg, timeline)
-        _wait_for(lambda: len(timeline.job.keys() & runs.keys()) >= len(runs), cfg, timeline)
+        _wait_for(lambda: _all_jobs(timeline, runs, operator), cfg, timeline)
         watches.stop()
         after_runs = requests_of(cluster, "kintern-bench-operator")
         (count_after, seconds_after), (count_before, seconds_before) = (
@@ -272,6 +272,13 @@ def _create_runs(
         list(pool.map(create, runs))
     log(f"{len(runs)} runs created in {time.monotonic() - start:.1f} s")
     return runs
+
+
+def _all_jobs(timeline: Timeline, runs: dict[str, Any], operator: OperatorProcess) -> bool:
+    if not operator.alive():
+        tail = operator.log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the operator exited {operator.popen.returncode}:\n{tail}")
+    return len(timeline.job.keys() & runs.keys()) >= len(runs)
 
 
 def _wait_for(done: Any, cfg: ScaleConfig, timeline: Timeline) -> None:

@@ -14,9 +14,8 @@ from typing import Any
 import kopf
 from kubernetes import client, config
 
-from kintern.api.conditions import Reason, now_rfc3339
 from kintern_operator import naming
-from kintern_operator.builders.common import owner_reference
+from kintern_operator.adoption import adoption, labelled, mark_orphan
 from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
 from kintern_operator.reconciler import CampaignReconciler
 from kintern_operator.settings import OperatorSettings
@@ -107,75 +106,22 @@ async def campaign_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_RUNS)
 def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Runs are adopted by their campaign first (a read and a patch: on kopf's thread pool),
-    then the campaign is queued."""
+    """Queues the run's campaign (its reconcile adopts the runs it lists)."""
     reconciler = _reconciler(memo)
     meta, spec = body["metadata"], body.get("spec") or {}
     namespace, campaign = meta["namespace"], spec.get("campaign", "")
-    if event["type"] != "DELETED" and not _adopted(dict(body), campaign):
+    if event["type"] != "DELETED" and not labelled(dict(body), campaign):
+        # A run without its campaign's label (made by hand): the campaign's reconcile would
+        # not list it, so it is labelled and owned here first, or marked an orphan.
         campaign_body = reconciler.kube.get_campaign(namespace, campaign)
         if campaign_body is None:
-            _mark_orphan(reconciler.kube, dict(body), campaign)
+            mark_orphan(reconciler.kube, dict(body), campaign)
             return
-        adoption = _adoption(dict(body), campaign_body)
-        if adoption:
-            reconciler.kube.patch_metadata(PLURAL_RUNS, namespace, meta["name"], adoption)
-            return  # the change comes back as an event
+        reconciler.kube.patch_metadata(
+            PLURAL_RUNS, namespace, meta["name"], adoption(dict(body), campaign_body)
+        )
+        return  # the change comes back as an event
     reconciler.enqueue(namespace, campaign)
-
-
-def _adopted(run: dict[str, Any], campaign: str) -> bool:
-    """Labelled and owned by its campaign already: no need to read the campaign first (if
-    it is deleted, the garbage collector deletes the run)."""
-    meta = run["metadata"]
-    owned = any(
-        o.get("kind") == "PostTrainingCampaign" and o.get("name") == campaign
-        for o in meta.get("ownerReferences") or []
-    )
-    labelled = (meta.get("labels") or {}).get(naming.CAMPAIGN_LABEL) == naming.label_value(campaign)
-    return owned and labelled
-
-
-def _adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
-    """The label and owner reference that tie a run to its campaign, if either is missing:
-    the label lets the operator list a campaign's runs, the owner reference makes deleting
-    the campaign delete its runs (and through them their Jobs)."""
-    meta, patch = run["metadata"], {}
-    value = naming.label_value(campaign["metadata"]["name"])
-    if (meta.get("labels") or {}).get(naming.CAMPAIGN_LABEL) != value:
-        patch["labels"] = {naming.CAMPAIGN_LABEL: value}
-    owners = meta.get("ownerReferences") or []
-    uid = campaign["metadata"]["uid"]
-    if not any(o.get("uid") == uid for o in owners):
-        mine = {**owner_reference(campaign), "controller": False, "blockOwnerDeletion": False}
-        patch["ownerReferences"] = [*owners, mine]
-    return patch
-
-
-def _mark_orphan(kube: Kube, body: dict[str, Any], campaign: str) -> None:
-    status = body.get("status") or {}
-    conditions = status.get("conditions") or []
-    if any(c.get("reason") == Reason.CAMPAIGN_NOT_FOUND for c in conditions):
-        return
-    message = (
-        f"campaign {campaign!r} does not exist in namespace {body['metadata']['namespace']}; "
-        "set spec.campaign to an existing PostTrainingCampaign"
-    )
-    condition = {
-        "type": "Approved",
-        "status": "Unknown",
-        "reason": Reason.CAMPAIGN_NOT_FOUND,
-        "message": message,
-        "lastTransitionTime": now_rfc3339(),
-    }
-    meta = body["metadata"]
-    kube.patch_status(
-        PLURAL_RUNS,
-        meta["namespace"],
-        meta["name"],
-        {"phase": "Pending", "message": message, "conditions": [condition]},
-    )
-    kube.event(body, "Warning", Reason.CAMPAIGN_NOT_FOUND, message)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})

@@ -26,6 +26,7 @@ from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
 from kintern.core.requests import UnresolvedModel, build_request
 from kintern.core.workload import Workload
 from kintern_operator import metrics, naming
+from kintern_operator.adoption import adoption, mark_orphan, owned_by_a_campaign
 from kintern_operator.builders import agent as agent_builders
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
 from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
@@ -113,12 +114,10 @@ class CampaignReconciler:
     def reconcile_once(self, namespace: str, name: str) -> None:
         body = self.kube.get_campaign(namespace, name)
         if body is None:
-            metrics.forget_campaign(namespace, name)
-            with self._guard:
-                self._agent_checked.pop((namespace, name), None)
+            self._forget(namespace, name)
             return
         campaign = _parse_campaign(body)
-        runs, run_bodies = self._runs(namespace, name)
+        runs, run_bodies = self._runs(body)
         jobs = self.kube.list_jobs(namespace, name)
         pods = self.kube.list_pods(namespace, name)
         jobs_by_name = {j["metadata"]["name"]: j for j in jobs}
@@ -128,11 +127,31 @@ class CampaignReconciler:
         plan = plan_campaign(snapshot)
         self._apply(body, campaign, run_bodies, plan, agent_job, workloads)
 
+    def _adopt(self, campaign: dict[str, Any], run: dict[str, Any]) -> None:
+        """Give a listed run the owner reference to its campaign, if it lacks it."""
+        patch = adoption(run, campaign)
+        if patch:
+            meta = run["metadata"]
+            self.kube.patch_metadata(PLURAL_RUNS, meta["namespace"], meta["name"], patch)
+
+    def _forget(self, namespace: str, name: str) -> None:
+        """The campaign is gone: its series go, and runs labelled for it that it never
+        owned (the garbage collector deletes those it did) are marked orphans."""
+        metrics.forget_campaign(namespace, name)
+        with self._guard:
+            self._agent_checked.pop((namespace, name), None)
+        for run in self.kube.list_runs(namespace, name):
+            if not owned_by_a_campaign(run) and not run["metadata"].get("deletionTimestamp"):
+                mark_orphan(self.kube, run, name)
+
     def _runs(
-        self, namespace: str, campaign: str
+        self, campaign: dict[str, Any]
     ) -> tuple[list[TrainingRun], dict[str, dict[str, Any]]]:
+        """The campaign's valid runs (invalid ones are refused), each adopted first."""
         runs, bodies = [], {}
-        for body in self.kube.list_runs(namespace, campaign):
+        meta = campaign["metadata"]
+        for body in self.kube.list_runs(meta["namespace"], meta["name"]):
+            self._adopt(campaign, body)
             try:
                 runs.append(TrainingRun.model_validate(body))
                 bodies[body["metadata"]["name"]] = body

@@ -160,3 +160,25 @@ def test_a_campaign_whose_agent_job_the_cluster_refuses_says_why(cluster, namesp
         eventually(lambda: batch.list_namespaced_job(namespace).items, "the agent's Job")
         _assert_unhurt(operator)
     assert events_for(cluster.api, namespace, "demo").count("InvalidSpec") == 1
+
+
+def test_a_run_labelled_for_a_missing_campaign_is_marked_an_orphan(cluster, namespace, tmp_path):
+    """Labelled runs are adopted by their campaign's reconcile; with no campaign to do it,
+    the run still says why nothing happens."""
+    admin = KinternApi(cluster.api, namespace)
+    with OperatorProcess(cluster.kubeconfig, namespace, tmp_path) as operator:
+        admin.create_campaign()  # "demo" exists; "ghost" does not
+        admin.wait_campaign("Running")
+        body = {
+            "apiVersion": "kintern.dev/v1alpha1",
+            "kind": "TrainingRun",
+            "metadata": {"name": "lost", "labels": {"kintern.dev/campaign": "ghost"}},
+            "spec": {"campaign": "ghost", "recipe": "eval"},
+        }
+        admin.custom.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, "trainingruns", body
+        )
+        run = admin.wait_run("lost", "Pending")
+        _assert_unhurt(operator)
+    assert condition(run, "Approved")["reason"] == "CampaignNotFound"
+    assert "'ghost' does not exist" in run["status"]["message"]

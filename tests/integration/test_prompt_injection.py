@@ -128,6 +128,8 @@ def test_an_agent_obeying_an_injection_changes_nothing_the_cluster_allows(
         "demo-r003": "Rejected",  # custom code is not allowed by the policy
     }, phases
     for run in runs:
+        owner = run["metadata"]["ownerReferences"][0]  # adopted: deleting the campaign deletes it
+        assert (owner["kind"], owner["name"]) == ("PostTrainingCampaign", "demo")
         annotations = run["metadata"].get("annotations") or {}
         assert not any(k.startswith("kintern.dev/approve") for k in annotations), annotations
         reasons = events_for(cluster.api, namespace, run["metadata"]["name"])

@@ -1,0 +1,61 @@
+"""How a TrainingRun becomes its campaign's: the campaign label (so the campaign's reconcile
+lists it) and an owner reference (so deleting the campaign deletes it, and through it its
+Job). A run whose campaign does not exist is marked with a CampaignNotFound condition.
+
+Runs the agent proposes carry the label already, and the campaign's reconcile adds the
+owner reference (it has read the campaign anyway). A run made by hand without the label
+is labelled and owned by the run's own event handler.
+"""
+
+from typing import Any
+
+from kintern.api.conditions import Reason, now_rfc3339
+from kintern_operator import naming
+from kintern_operator.builders.common import owner_reference
+from kintern_operator.kube import PLURAL_RUNS, Kube
+
+
+def labelled(run: dict[str, Any], campaign: str) -> bool:
+    labels = run["metadata"].get("labels") or {}
+    return labels.get(naming.CAMPAIGN_LABEL) == naming.label_value(campaign)
+
+
+def owned_by_a_campaign(run: dict[str, Any]) -> bool:
+    owners = run["metadata"].get("ownerReferences") or []
+    return any(o.get("kind") == "PostTrainingCampaign" for o in owners)
+
+
+def adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
+    """The metadata patch that adds whichever of the label and the owner reference the run
+    lacks (empty when it has both)."""
+    meta, patch = run["metadata"], {}
+    if not labelled(run, campaign["metadata"]["name"]):
+        patch["labels"] = {naming.CAMPAIGN_LABEL: naming.label_value(campaign["metadata"]["name"])}
+    owners = meta.get("ownerReferences") or []
+    uid = campaign["metadata"]["uid"]
+    if not any(o.get("uid") == uid for o in owners):
+        mine = {**owner_reference(campaign), "controller": False, "blockOwnerDeletion": False}
+        patch["ownerReferences"] = [*owners, mine]
+    return patch
+
+
+def mark_orphan(kube: Kube, run: dict[str, Any], campaign: str) -> None:
+    """Say on the run that its campaign does not exist (once)."""
+    conditions = (run.get("status") or {}).get("conditions") or []
+    if any(c.get("reason") == Reason.CAMPAIGN_NOT_FOUND for c in conditions):
+        return
+    meta = run["metadata"]
+    message = (
+        f"campaign {campaign!r} does not exist in namespace {meta['namespace']}; "
+        "set spec.campaign to an existing PostTrainingCampaign"
+    )
+    condition = {
+        "type": "Approved",
+        "status": "Unknown",
+        "reason": Reason.CAMPAIGN_NOT_FOUND,
+        "message": message,
+        "lastTransitionTime": now_rfc3339(),
+    }
+    status = {"phase": "Pending", "message": message, "conditions": [condition]}
+    kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+    kube.event(run, "Warning", Reason.CAMPAIGN_NOT_FOUND, message)
