@@ -21,12 +21,10 @@ log() { printf '[build-controlplane] %s\n' "$*" >&2; }
 # from a throwaway wrapper module so that `replace` directives can pin staging modules.
 wrapper_dir() { mktemp -d "${TMPDIR:-/tmp}/kintern-wrap-XXXXXX"; }
 
-build_kubernetes() {
-  local out="$CACHE_ROOT/kubernetes-$K8S_VERSION"
-  if [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]]; then
-    log "kubernetes $K8S_VERSION: cached in $out"; return
-  fi
-  log "kubernetes $K8S_VERSION: building (cold build, tens of minutes)"
+# k8s_wrapper_build OUT CMD... : builds Kubernetes commands from a throwaway wrapper module
+# that pins every staging module to its published twin.
+k8s_wrapper_build() {
+  local out="$1"; shift
   local minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
   local staging_version="v0.${K8S_VERSION#v1.}"
   local dir; dir="$(wrapper_dir)"
@@ -47,12 +45,34 @@ build_kubernetes() {
     rm tools.go
     mkdir -p "$out.tmp"
     local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-    for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+    for cmd in "$@"; do
       log "  go build $cmd"
       go build -trimpath -ldflags "$ldflags" -o "$out.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd"
     done
   )
-  rm -rf "$dir" "$out"; mv "$out.tmp" "$out"
+  rm -rf "$dir"
+}
+
+build_kubernetes() {
+  local out="$CACHE_ROOT/kubernetes-$K8S_VERSION"
+  if [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]]; then
+    log "kubernetes $K8S_VERSION: cached in $out"; return
+  fi
+  log "kubernetes $K8S_VERSION: building (cold build, tens of minutes)"
+  k8s_wrapper_build "$out" kube-apiserver kube-controller-manager kube-scheduler
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+# The real node's kubelet, and the pod sandbox's pause binary compiled from the C source
+# that ships in the same Kubernetes module (a static binary, the whole of the pause image).
+build_kubelet() {
+  local out="$CACHE_ROOT/kubelet-$K8S_VERSION"
+  [[ -x "$out/kubelet" && -x "$out/pause" ]] && { log "kubelet $K8S_VERSION: cached"; return; }
+  log "kubelet $K8S_VERSION: building"
+  k8s_wrapper_build "$out" kubelet
+  local src; src="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
+  gcc -Os -Wall -static -DVERSION="$K8S_VERSION" -o "$out.tmp/pause" "$src"
+  rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
 build_etcd() {
@@ -103,15 +123,17 @@ main() {
       etcd) build_etcd ;;
       kwok) go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
       kubernetes) build_kubernetes ;;
+      kubelet) build_kubelet ;;
       helm) go_install helm "$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm ;;
       prometheus) build_prometheus ;;
       paths) ;;
-      *) log "unknown target $t (use all, etcd, kwok, kubernetes, helm, prometheus)"; exit 2 ;;
+      *) log "unknown target $t (use all, etcd, kwok, kubernetes, kubelet, helm, prometheus)"; exit 2 ;;
     esac
   done
   cat <<PATHS
 KINTERN_ETCD=$CACHE_ROOT/etcd-$ETCD_VERSION/etcd
 KINTERN_KUBE_BIN=$CACHE_ROOT/kubernetes-$K8S_VERSION
+KINTERN_KUBELET_BIN=$CACHE_ROOT/kubelet-$K8S_VERSION
 KINTERN_KWOK=$CACHE_ROOT/kwok-$KWOK_VERSION/kwok
 KINTERN_HELM=$CACHE_ROOT/helm-$HELM_VERSION/helm
 KINTERN_PROMETHEUS=$CACHE_ROOT/prometheus-$PROMETHEUS_VERSION/prometheus
