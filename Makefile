@@ -1,19 +1,45 @@
 # Kintern: the commands the README and CI use. `make test` is the whole suite.
 
-PYTHON ?= python3
+# Everything runs in the project's own virtual environment, created when missing.
+VENV ?= .venv
+BOOTSTRAP_PYTHON ?= python3
+PYTHON ?= $(VENV)/bin/python
 CLUSTER_DIR ?= .kintern/cluster
+# The images `make images` builds: $(IMAGE_REGISTRY)/{operator,agent,trainer}:$(IMAGE_TAG).
+IMAGE_REGISTRY ?= ghcr.io/kintern
+IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+export IMAGE_REGISTRY IMAGE_TAG
 
-.PHONY: install quickstart controlplane cluster-up cluster-down cluster-demo crds lint test
+.PHONY: install quickstart controlplane realnode host-packages images push-images \
+	cluster-up cluster-down cluster-demo crds lint test
 
-install:  ## Python packages: kintern with every extra, editable
-	$(PYTHON) -m pip install -e ".[dev]"
+install: $(VENV)/.installed  ## Python packages: kintern with every extra, editable, in .venv
 
-controlplane:  ## Build (once per machine) and cache etcd, Kubernetes, kwok and helm
+# Reinstalled only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+controlplane:  ## Build (once per machine) and cache etcd, Kubernetes, kwok, helm, Prometheus
 	bash hack/build-controlplane.sh
 
-cluster-up:  ## Start the local control plane; prints the lines to eval
+host-packages:  ## Debian packages for images and the real node (docker.io, containerd, CNI)
+	bash hack/host-packages.sh
+
+realnode: host-packages  ## The real node's kubelet and pause binary (cached like the control plane)
+	bash hack/build-controlplane.sh kubelet >/dev/null
+
+images: host-packages  ## Build the operator, agent and trainer images (IMAGE_REGISTRY, IMAGE_TAG)
+	bash hack/images/build.sh
+
+push-images: images  ## Push the three images to $(IMAGE_REGISTRY) (docker login first)
+	for c in operator agent trainer; do docker push $(IMAGE_REGISTRY)/$$c:$(IMAGE_TAG); done
+
+cluster-up: install  ## Start the local control plane; REAL_NODE=1 adds a real kubelet node
 	@bash hack/build-controlplane.sh etcd kwok kubernetes >/dev/null
-	@$(PYTHON) -m kintern.devcluster up --state-dir $(CLUSTER_DIR)
+	@$(if $(REAL_NODE),$(MAKE) -s realnode images >/dev/null &&) \
+	  $(PYTHON) -m kintern.devcluster up --state-dir $(CLUSTER_DIR) $(if $(REAL_NODE),--real-node)
 
 cluster-down:  ## Stop exactly the processes cluster-up started
 	@$(PYTHON) -m kintern.devcluster down --state-dir $(CLUSTER_DIR)
@@ -29,10 +55,10 @@ crds:  ## Render crds/ from the API models in kintern/api (and copy them into th
 	$(MAKE) chart-crds
 
 lint:
-	ruff check .
-	ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
-test: controlplane  ## Every test: unit, integration (real control plane), trainer, agent
+test: install controlplane realnode images  ## Every test: unit ... integration, end to end
 	$(PYTHON) -m pytest
 
 .PHONY: chart-crds dashboard chart-lint kind-e2e
@@ -49,8 +75,8 @@ dashboard:  ## Regenerate the chart's Grafana dashboard from kintern/observabili
 
 chart-lint:  ## helm lint the chart; hadolint the Dockerfiles; shellcheck kind-e2e
 	$$(bash hack/build-controlplane.sh helm | sed -n 's/^KINTERN_HELM=//p') lint --strict charts/kintern
-	hadolint operator/Dockerfile agent/Dockerfile
-	shellcheck hack/kind-e2e.sh
+	$(VENV)/bin/hadolint operator/Dockerfile agent/Dockerfile trainer-image/Dockerfile
+	$(VENV)/bin/shellcheck hack/kind-e2e.sh hack/images/*.sh hack/host-packages.sh
 
 kind-e2e:  ## Needs Docker: images, a kind cluster, the chart and a campaign to the end
 	bash hack/kind-e2e.sh

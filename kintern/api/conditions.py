@@ -35,6 +35,7 @@ class Reason(StrEnum):
     AWAITING_USER = "AwaitingUser"
     BUDGET_EXCEEDED = "BudgetExceeded"
     INVALID_SPEC = "InvalidSpec"
+    CHECKPOINTS_NOT_SHARED = "CheckpointsNotShared"
     INVALID_ANNOTATION = "InvalidAnnotation"
     CAMPAIGN_NOT_FOUND = "CampaignNotFound"
     CAMPAIGN_NOT_RUNNING = "CampaignNotRunning"

@@ -1,6 +1,7 @@
-"""`kintern approve | reject | status`: the same annotations and status a person reads with
-kubectl, for people who prefer a short command."""
+"""`kintern approve | reject | status | report`: the same annotations and status a person
+reads with kubectl, for people who prefer a short command, and the campaign's report."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -92,3 +93,48 @@ def status(
             rs.get("message", ""),
         )
     console.print(table)
+
+
+def _read(api: Any, ns: str, plural: str, name: str) -> dict[str, Any]:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return dict(api.get_namespaced_custom_object(GROUP, VERSION, ns, plural, name))
+    except ApiException as err:
+        typer.echo(f"error: {plural} {ns}/{name}: {err.reason}", err=True)
+        raise typer.Exit(1) from err
+
+
+def report(
+    campaign: Annotated[str, typer.Argument(help="PostTrainingCampaign name.")],
+    namespace: Namespace = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Directory for report.md and report.png."),
+    ] = None,
+) -> None:
+    """Write the campaign's report (baseline, best, every run with its interval, lineage,
+    decontamination, cost) and its plot, as local mode does, from the cluster's objects."""
+    from kintern.api.campaign import PostTrainingCampaign
+    from kintern.api.run import TrainingRun
+    from kintern.local.report import render_report
+
+    api, ns = _client(namespace)
+    body = _read(api, ns, "posttrainingcampaigns", campaign)
+    items = api.list_namespaced_custom_object(
+        GROUP, VERSION, ns, "trainingruns", label_selector=f"kintern.dev/campaign={campaign}"
+    )["items"]
+    runs = sorted(
+        (TrainingRun.model_validate(item) for item in items),
+        key=lambda r: r.metadata.get("creationTimestamp", ""),
+    )
+    out = output or Path(f"{campaign}-report")
+    path = render_report(
+        PostTrainingCampaign.model_validate(body),
+        runs,
+        out,
+        lambda run: (
+            f"`kubectl get trun/{run} -n {ns} -o yaml` (spec) and its Job's KINTERN_RUN_REQUEST"
+        ),
+    )
+    typer.echo(f"report: {path}  plot: {path.with_suffix('.png')}")

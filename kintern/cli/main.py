@@ -79,6 +79,7 @@ def agent(
 app.command()(kubectl_like.approve)
 app.command()(kubectl_like.reject)
 app.command()(kubectl_like.status)
+app.command()(kubectl_like.report)
 app.command()(local_commands.run)
 app.command()(local_commands.quickstart)
 app.command()(local_commands.dashboard)

@@ -1,6 +1,7 @@
 """Resolve a TrainingRun against its campaign into the RunRequest a trainer executes."""
 
 from kintern.api.campaign import PostTrainingCampaign
+from kintern.api.conditions import Reason
 from kintern.api.request import RunRequest
 from kintern.api.run import TrainingRun
 
@@ -10,15 +11,34 @@ RUN_REF_PREFIX = "run:"
 class UnresolvedModel(ValueError):
     """spec.model names a run that has no checkpoint (yet)."""
 
+    reason = Reason.INVALID_SPEC
+
+
+class CheckpointsNotShared(UnresolvedModel):
+    """spec.model names another run's checkpoint, but the runs share no volume."""
+
+    reason = Reason.CHECKPOINTS_NOT_SHARED
+
 
 def resolve_model(
-    run: TrainingRun, campaign: PostTrainingCampaign, checkpoints: dict[str, str]
+    run: TrainingRun,
+    campaign: PostTrainingCampaign,
+    checkpoints: dict[str, str],
+    shared_checkpoints: bool = True,
 ) -> str:
-    """The model to start from: the base model, a path or id, or another run's checkpoint."""
+    """The model to start from: the base model, a path or id, or another run's checkpoint.
+    Without `shared_checkpoints` (a cluster campaign with no checkpoint volume claim, so
+    each run's checkpoint dies with its pod) a run reference cannot be honoured."""
     model = run.spec.model or campaign.spec.base_model
     if not model.startswith(RUN_REF_PREFIX):
         return model
     source = model.removeprefix(RUN_REF_PREFIX)
+    if not shared_checkpoints:
+        raise CheckpointsNotShared(
+            f"spec.model {model!r} reads run {source!r}'s checkpoint, but the campaign's runs "
+            "share no volume, so that checkpoint went with its pod: set "
+            "spec.compute.checkpointVolumeClaim to a ReadWriteMany PersistentVolumeClaim"
+        )
     if source not in checkpoints:
         raise UnresolvedModel(f"spec.model {model!r}: run {source!r} has no checkpoint")
     return checkpoints[source]
@@ -30,13 +50,14 @@ def build_request(
     output_dir: str,
     checkpoints: dict[str, str],
     result_path: str | None = None,
+    shared_checkpoints: bool = True,
 ) -> RunRequest:
     spec = campaign.spec
     extra = {"result_path": result_path} if result_path else {}
     return RunRequest(
         run_name=run.metadata["name"],
         campaign=campaign.metadata["name"],
-        base_model=resolve_model(run, campaign, checkpoints),
+        base_model=resolve_model(run, campaign, checkpoints, shared_checkpoints),
         benchmark=spec.objective.benchmark,
         eval=run.spec.eval or spec.objective.eval,
         spec=run.spec,

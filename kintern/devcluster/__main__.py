@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kintern.devcluster import kubectl
+from kintern.devcluster import kubectl, realnode
 from kintern.devcluster.cluster import (
     ClusterConfig,
     RunningCluster,
@@ -19,6 +19,7 @@ from kintern.devcluster.cluster import (
     stop_component,
     up,
 )
+from kintern.images import all_images
 
 app = typer.Typer(no_args_is_help=True, help="The Kintern local control plane (etcd .. kwok).")
 
@@ -39,11 +40,51 @@ def _env_lines(cluster: RunningCluster) -> list[str]:
 def up_command(
     state_dir: StateDir = DEFAULT_STATE_DIR,
     gpu_nodes: Annotated[int, typer.Option(help="Fake H100 nodes (8 GPUs each).")] = 4,
-    cpu_nodes: Annotated[int, typer.Option(help="Fake CPU-only nodes.")] = 2,
+    cpu_nodes: Annotated[
+        int | None, typer.Option(help="Fake CPU-only nodes [default: 2, or 0 with a real node].")
+    ] = None,
+    real_node: Annotated[
+        bool,
+        typer.Option(
+            "--real-node",
+            help="Add one real kubelet node (containerd, CNI bridge) that runs pods for real; "
+            "needs root. CPU work lands there; the fake H100 pool keeps the GPU work.",
+        ),
+    ] = False,
+    image: Annotated[
+        list[str] | None,
+        typer.Option(help="Docker image to load into the real node [default: Kintern's own]."),
+    ] = None,
 ) -> None:
     """Start the control plane and the fake nodes; print the environment to use it."""
-    cluster = up(ClusterConfig(state_dir.resolve(), gpu_nodes=gpu_nodes, cpu_nodes=cpu_nodes))
+    cfg = ClusterConfig(
+        state_dir.resolve(),
+        gpu_nodes=gpu_nodes,
+        cpu_nodes=cpu_nodes if cpu_nodes is not None else (0 if real_node else 2),
+        real_node=real_node,
+        real_node_images=tuple(image if image is not None else all_images()),
+    )
+    try:
+        cluster = up(cfg)
+    except realnode.RealNodeError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1) from None
     typer.echo("\n".join(_env_lines(cluster)))
+
+
+@app.command("load-images")
+def load_images_command(
+    images: Annotated[list[str], typer.Argument(help="Docker images, e.g. after make images.")],
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Import Docker images into the running real node (only those that changed)."""
+    cluster = RunningCluster.load(state_dir.resolve())
+    if cluster is None or not realnode.was_started(cluster.layout):
+        hint = "start one with `up --real-node`"
+        typer.echo(f"no real node runs from {state_dir} ({hint})", err=True)
+        raise typer.Exit(1)
+    loaded = realnode.load_images(realnode.node_paths(cluster.layout), images)
+    typer.echo(f"loaded: {', '.join(loaded)}" if loaded else "all images were up to date")
 
 
 @app.command("down")

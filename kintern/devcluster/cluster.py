@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kubernetes import client, config
 
-from kintern.devcluster import components, health, kwok, pki
+from kintern.devcluster import components, health, kwok, pki, realnode
 from kintern.devcluster.binaries import Binaries
 from kintern.devcluster.kubeconfig import write_cert_kubeconfig
 from kintern.devcluster.layout import KUBERNETES_SERVICE_IP, Layout, Ports
@@ -30,8 +30,14 @@ CLIENTS = {
     "controller-manager": pki.ClientIdentity("system:kube-controller-manager"),
     "scheduler": pki.ClientIdentity("system:kube-scheduler"),
     "kwok": pki.ClientIdentity("kintern-kwok", ("system:masters",)),
+    # The real node's kubelet, and the apiserver when it calls a kubelet (logs, exec).
+    "kubelet": pki.ClientIdentity(f"system:node:{realnode.NODE_NAME}", ("system:nodes",)),
+    "apiserver-kubelet-client": pki.ClientIdentity("kube-apiserver-kubelet-client"),
 }
 ArgvBuilder = Callable[[Binaries, Layout, Ports], list[str]]
+
+
+_REAL_NODE_COMPONENTS = ("containerd", "kubelet")
 
 
 class AlreadyRunning(RuntimeError):
@@ -48,6 +54,9 @@ class ClusterConfig:
     cpu_nodes: int = 2
     timeout_seconds: float = 120.0
     detach: bool = True
+    real_node: bool = False
+    # Docker images to import into the real node's containerd.
+    real_node_images: tuple[str, ...] = ()
 
     def pools(self) -> list[NodePool]:
         return [gpu_pool(self.gpu_nodes), cpu_pool(self.cpu_nodes)]
@@ -191,6 +200,26 @@ def _populate(cfg: ClusterConfig, cluster: RunningCluster) -> None:
         api.close()
 
 
+def _start_real_node(cfg: ClusterConfig, cluster: RunningCluster) -> None:
+    def started(record: ProcessRecord) -> None:
+        cluster.processes.append(record)
+        cluster.save()
+
+    api = cluster.api_client()
+    try:
+        realnode.start_node(
+            cluster.layout,
+            cluster.ports.apiserver,
+            api,
+            list(cfg.real_node_images),
+            cfg.detach,
+            started,
+            cfg.timeout_seconds,
+        )
+    finally:
+        api.close()
+
+
 def _start_once(cfg: ClusterConfig, binaries: Binaries) -> RunningCluster:
     """One attempt on fresh ports; on any failure stop what was started and raise."""
     cluster = RunningCluster(cfg.state_dir, Ports(*free_ports(6)))
@@ -202,6 +231,8 @@ def _start_once(cfg: ClusterConfig, binaries: Binaries) -> RunningCluster:
         for group in _STAGES:
             starter.start_group(group)
         _populate(cfg, cluster)
+        if cfg.real_node:
+            _start_real_node(cfg, cluster)
     except BaseException:
         down(cfg.state_dir, keep_logs=True)
         raise
@@ -236,9 +267,14 @@ def down(state_dir: Path, keep_logs: bool = True) -> list[str]:
     cluster = RunningCluster.load(state_dir)
     if cluster is None:
         return []
-    order = [name for group in _STAGES for name in group]
+    order = [name for group in _STAGES for name in group] + list(_REAL_NODE_COMPONENTS)
     stopped = []
-    for record in sorted(cluster.processes, key=lambda r: order.index(r.name), reverse=True):
+    node = [r for r in cluster.processes if r.name in _REAL_NODE_COMPONENTS]
+    if node or realnode.was_started(cluster.layout):
+        stopped += [r.name for r in node if r.alive()]
+        realnode.stop_node(cluster.layout, node)
+    rest = [r for r in cluster.processes if r.name not in _REAL_NODE_COMPONENTS]
+    for record in sorted(rest, key=lambda r: order.index(r.name), reverse=True):
         if record.alive():
             stop(record)
             stopped.append(record.name)

@@ -50,6 +50,10 @@ def apiserver_argv(bins: Binaries, layout: Layout, ports: Ports) -> list[str]:
         # Endpoints may not hold a loopback address; nothing in the cluster dials it.
         "--endpoint-reconciler-type=none",
         "--allow-privileged=true",
+        # How the apiserver authenticates to a real node's kubelet (logs, exec).
+        f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+        "--kubelet-preferred-address-types=InternalIP",
         "--profiling=false",
     ]
 

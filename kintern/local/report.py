@@ -1,4 +1,5 @@
-"""The end-of-campaign report: report.md and report.png in the campaign directory.
+"""The end-of-campaign report: report.md and report.png, in a local campaign's directory
+or, with `kintern report`, wherever a person asks for a cluster campaign's report.
 
 What ml-intern's users asked for (#327): the best model's lineage (data, hyperparameters,
 scripts, package versions), every run with its score and cost, decontamination results,
@@ -6,6 +7,7 @@ and the score of each run over GPU-hours against the baseline and the target.
 """
 
 import json
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -85,7 +87,7 @@ def _run_rows(runs: list[TrainingRun]) -> list[str]:
     return rows
 
 
-def _lineage(best: TrainingRun | None, store: CampaignStore) -> list[str]:
+def _lineage(best: TrainingRun | None, request_of: Callable[[str], str]) -> list[str]:
     if best is None:
         return ["No run succeeded, so there is no best model."]
     spec = best.spec
@@ -96,7 +98,7 @@ def _lineage(best: TrainingRun | None, store: CampaignStore) -> list[str]:
         "- data: " + (", ".join(f"`{d.name}` (weight {d.weight:g})" for d in spec.datasets) or "-"),
         "- hyperparameters: `" + json.dumps(spec.hyperparameters.to_dict(), sort_keys=True) + "`",
         f"- rationale: {spec.rationale or '-'}",
-        f"- request: `{store.run_dir(best.metadata['name']) / 'request.yaml'}`",
+        f"- request: {request_of(best.metadata['name'])}",
     ]
     if spec.script:
         lines.append(f"- script: `{spec.script.path or spec.script.config_map}`")
@@ -116,10 +118,27 @@ def _decontamination(runs: list[TrainingRun]) -> list[str]:
 
 
 def write_report(store: CampaignStore) -> Path:
-    campaign, runs = store.campaign(), store.runs()
+    """report.md and report.png in a local campaign's directory."""
+    return render_report(
+        store.campaign(),
+        store.runs(),
+        store.root,
+        lambda run: f"`{store.run_dir(run) / 'request.yaml'}`",
+    )
+
+
+def render_report(
+    campaign: PostTrainingCampaign,
+    runs: list[TrainingRun],
+    out_dir: Path,
+    request_of: Callable[[str], str],
+) -> Path:
+    """Write report.md and report.png into `out_dir` (local mode and `kintern report`
+    from a cluster alike); `request_of(run)` says where a run's full request is kept."""
     status, spec = campaign.status, campaign.spec
     best = next((r for r in runs if r.metadata["name"] == status.best.run), None)
-    png = plot(campaign, runs, store.root / "report.png")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = plot(campaign, runs, out_dir / "report.png")
     baseline = status.baseline.score
     gain = (
         f" ({status.best.score - baseline:+.4f} over the baseline)"
@@ -148,7 +167,7 @@ def write_report(store: CampaignStore) -> Path:
         *_run_rows(runs),
         "",
         "## Lineage of the best model",
-        *_lineage(best, store),
+        *_lineage(best, request_of),
         "",
         "## Decontamination",
         *_decontamination(runs),
@@ -157,6 +176,6 @@ def write_report(store: CampaignStore) -> Path:
         *(f"- {k} {v}" for k, v in _versions().items()),
         "",
     ]
-    path = store.root / "report.md"
+    path = out_dir / "report.md"
     path.write_text("\n".join(lines))
     return path

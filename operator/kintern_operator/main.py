@@ -2,7 +2,9 @@
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 
@@ -58,6 +60,10 @@ async def _operate(stop: threading.Event, memo: kopf.Memo, namespaces: list[str]
     try:
         await kopf.operator(
             standalone=True,
+            # kopf's default identity asks getpass.getuser(), which raises in an image
+            # whose user has no passwd entry (any UID a cluster assigns); peering is off,
+            # so the identity only names this process in kopf's logs.
+            identity=f"{socket.gethostname()}/{os.getpid()}",
             clusterwide=not namespaces,
             namespaces=namespaces,
             stop_flag=stop,

@@ -235,9 +235,12 @@ class CampaignReconciler:
         run = TrainingRun.model_validate(run_body)
         name, ns = run.metadata["name"], run.metadata["namespace"]
         try:
-            request = build_request(run, campaign, checkpoint_dir(name), checkpoints)
+            shared = bool(campaign.spec.compute.checkpoint_volume_claim)
+            request = build_request(
+                run, campaign, checkpoint_dir(name), checkpoints, shared_checkpoints=shared
+            )
         except UnresolvedModel as err:
-            self._fail_launch(run_body, str(err))
+            self._fail_launch(run_body, str(err), err.reason)
             return
         job = build_training_job(run_body, run, campaign, request, self.settings)
         try:

@@ -4,14 +4,16 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kintern.images import image
+
 
 class OperatorSettings(BaseSettings):
     """Where images come from and how the operator runs; env prefix KINTERN_."""
 
     model_config = SettingsConfigDict(env_prefix="KINTERN_")
 
-    trainer_image: str = "ghcr.io/kintern/trainer:0.1.0"
-    agent_image: str = "ghcr.io/kintern/agent:0.1.0"
+    trainer_image: str = image("trainer")
+    agent_image: str = image("agent")
     agent_cpu: str = "500m"
     agent_memory: str = "1Gi"
     agent_backoff_limit: int = 3

@@ -4,7 +4,11 @@ from typing import Any
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern_operator import naming
-from kintern_operator.builders.common import owner_reference
+from kintern_operator.builders.common import (
+    owner_reference,
+    restricted_container_security,
+    restricted_pod_security,
+)
 from kintern_operator.settings import OperatorSettings
 
 
@@ -114,6 +118,7 @@ def build_agent_job(
             {"name": "KINTERN_NAMESPACE", "value": campaign.metadata["namespace"]},
         ],
         "resources": {"requests": {"cpu": settings.agent_cpu, "memory": settings.agent_memory}},
+        "securityContext": restricted_container_security(),
     }
     if agent.credentials_secret:
         # Keys of the Secret become environment variables; their values never pass
@@ -132,6 +137,7 @@ def build_agent_job(
                 "spec": {
                     "serviceAccountName": naming.agent_service_account(name),
                     "restartPolicy": "Never",
+                    "securityContext": restricted_pod_security(),
                     "containers": [container],
                 },
             },

@@ -11,7 +11,11 @@ from kintern.api.result import DEFAULT_TERMINATION_PATH
 from kintern.api.run import TrainingRun
 from kintern.core.budget import requested_gpus
 from kintern_operator import naming
-from kintern_operator.builders.common import owner_reference
+from kintern_operator.builders.common import (
+    owner_reference,
+    restricted_container_security,
+    restricted_pod_security,
+)
 from kintern_operator.settings import OperatorSettings
 
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
@@ -87,10 +91,12 @@ def build_training_job(
         "terminationMessagePath": DEFAULT_TERMINATION_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": _mounts(run),
+        "securityContext": restricted_container_security(),
     }
     pod_spec = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
+        "securityContext": restricted_pod_security(),
         "nodeSelector": dict(compute.node_selector or settings.default_node_selector),
         "tolerations": [t.to_dict() for t in compute.tolerations]
         or [dict(t) for t in settings.default_tolerations],

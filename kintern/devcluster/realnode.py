@@ -1,0 +1,340 @@
+"""One real kubelet node beside kwok's fake pools: a private containerd with the CRI
+plugin, a CNI bridge, the pause image, and a kubelet joined to the devcluster's apiserver,
+so that pods run in real containers (`python -m kintern.devcluster up --real-node`).
+
+Images reach the node from the local Docker engine (`docker save | ctr import`); an image
+already imported with the same ID is not imported again, since containerd's store lives in
+the user's cache. `stop` removes everything `start` made: processes, containers, mounts,
+network namespaces, the bridge and the rules. Needs root, containerd, runc, the CNI
+plugins and iptables (Debian: containerd containernetworking-plugins iptables) and the
+kubelet from `hack/build-controlplane.sh kubelet`.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kubernetes import client
+
+from kintern.devcluster import hostnet, process, realnode_config
+from kintern.devcluster.binaries import K8S_VERSION, cache_root
+from kintern.devcluster.layout import Layout
+from kintern.devcluster.ports import free_ports
+from kintern.devcluster.process import ProcessRecord, log_tail
+from kintern.devcluster.realnode_config import NODE_NAME, PAUSE_IMAGE, NodePaths
+
+RUN_DIR = Path("/run/kintern-node")  # short: containerd's socket path must fit sun_path
+_HOST_TOOLS = {
+    "containerd": "apt-get install containerd",
+    "ctr": "apt-get install containerd",
+    "runc": "apt-get install runc",
+    "iptables": "apt-get install iptables",
+    "ip": "apt-get install iproute2",
+    "docker": "apt-get install docker.io",
+}
+
+
+class RealNodeError(RuntimeError):
+    """The real node cannot start here; the message says what is missing."""
+
+
+def _undo_file(layout: Layout) -> Path:
+    """What `stop_node` must restore: route_localnet's value before `start_node`."""
+    return layout.root / "realnode" / "undo.json"
+
+
+def _log(message: str) -> None:
+    print(f"[devcluster] {message}", file=sys.stderr, flush=True)
+
+
+def was_started(layout: Layout) -> bool:
+    """Whether `start_node` changed this host for the cluster in `layout`."""
+    return _undo_file(layout).exists()
+
+
+def node_paths(layout: Layout) -> NodePaths:
+    return NodePaths(layout.root / "realnode", cache_root().parent / "realnode", RUN_DIR)
+
+
+def kubelet_binaries() -> tuple[Path, Path]:
+    """The kubelet and pause binaries `hack/build-controlplane.sh kubelet` cached."""
+    root = Path(os.environ.get("KINTERN_KUBELET_BIN") or cache_root() / f"kubelet-{K8S_VERSION}")
+    return root / "kubelet", root / "pause"
+
+
+def preflight() -> None:
+    """Fail at once, saying how to fix it, when this machine cannot run the node."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("the real node needs root (kubelet, containerd, iptables)")
+    problems += [f"{tool} is missing ({fix})" for tool, fix in _HOST_TOOLS.items()
+                 if shutil.which(tool) is None]  # fmt: skip
+    if not Path(realnode_config.CNI_BIN_DIR, "bridge").exists():
+        problems.append("the CNI plugins are missing (apt-get install containernetworking-plugins)")
+    problems += [f"{p} is not built (make realnode)" for p in kubelet_binaries() if not p.exists()]
+    if problems:
+        raise RealNodeError("cannot start the real node: " + "; ".join(problems))
+
+
+def _ctr(paths: NodePaths, *args: str, stdin: int | None = None) -> str:
+    argv = ["ctr", "--address", str(paths.socket), "--namespace", "k8s.io", *args]
+    done = subprocess.run(argv, stdin=stdin, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RealNodeError(f"{' '.join(argv[5:])}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _wait_containerd(paths: NodePaths, record: ProcessRecord, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not record.alive():
+            raise RealNodeError(f"containerd exited:\n{log_tail(record.log)}")
+        with contextlib.suppress(RealNodeError):
+            _ctr(paths, "version")
+            return
+        time.sleep(0.2)
+    raise RealNodeError(f"containerd did not answer in {timeout:.0f} s:\n{log_tail(record.log)}")
+
+
+def _docker_image_id(image: str) -> str | None:
+    done = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _ensure_pause_in_docker(pause_binary: Path) -> None:
+    """The pod sandbox image: the static pause binary alone, imported into Docker once."""
+    if _docker_image_id(PAUSE_IMAGE):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        layer = Path(tmp) / "pause.tar"
+        with tarfile.open(layer, "w") as tar:
+            tar.add(pause_binary, arcname="pause")
+        with layer.open("rb") as data:
+            subprocess.run(
+                ["docker", "import", "--change", 'ENTRYPOINT ["/pause"]', "-", PAUSE_IMAGE],
+                stdin=data, check=True, capture_output=True,
+            )  # fmt: skip
+
+
+def load_images(paths: NodePaths, images: list[str]) -> list[str]:
+    """Import Docker images into the node's containerd, skipping those already there with
+    the same image ID. Returns the images it imported."""
+    known = json.loads(paths.imported.read_text()) if paths.imported.exists() else {}
+    present = set(_ctr(paths, "images", "ls", "-q").split())
+    imported = []
+    for image in images:
+        image_id = _docker_image_id(image)
+        if image_id is None:
+            raise RealNodeError(f"image {image} is not in Docker (build it: make images)")
+        if known.get(image) == image_id and _containerd_name(image) in present:
+            continue
+        started = time.monotonic()
+        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+        assert save.stdout is not None
+        _ctr(paths, "images", "import", "-", stdin=save.stdout.fileno())
+        if save.wait() != 0:
+            raise RealNodeError(f"docker save {image} failed")
+        _log(f"imported {image} into the real node in {time.monotonic() - started:.0f} s")
+        known[image] = image_id
+        paths.imported.write_text(json.dumps(known, indent=2) + "\n")
+        imported.append(image)
+    return imported
+
+
+def _containerd_name(image: str) -> str:
+    """The name containerd gives a Docker image reference (docker.io/ for bare names)."""
+    first = image.split("/", 1)[0]
+    if "/" not in image:
+        return f"docker.io/library/{image}"
+    if "." in first or ":" in first or first == "localhost":
+        return image
+    return f"docker.io/{image}"
+
+
+def _bind_node_role(api: client.ApiClient) -> None:
+    """RBAC for kubelets: the built-in system:node role, bound to group system:nodes."""
+    body = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "kintern-devcluster-nodes"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "system:node"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                      "name": "system:nodes"}],
+    }  # fmt: skip
+    try:
+        client.RbacAuthorizationV1Api(api).create_cluster_role_binding(body)
+    except client.ApiException as err:
+        if err.status != 409:
+            raise
+
+
+def _wait_ready(api: client.ApiClient, kubelet: ProcessRecord, timeout: float) -> None:
+    core = client.CoreV1Api(api)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not kubelet.alive():
+            raise RealNodeError(f"the kubelet exited:\n{log_tail(kubelet.log)}")
+        with contextlib.suppress(client.ApiException):
+            node = core.read_node(NODE_NAME)
+            conditions = {c.type: c.status for c in node.status.conditions or []}
+            if conditions.get("Ready") == "True":
+                return
+        time.sleep(0.5)
+    raise RealNodeError(f"node {NODE_NAME} not Ready in {timeout:.0f} s:\n{log_tail(kubelet.log)}")
+
+
+def start_node(
+    layout: Layout,
+    apiserver_port: int,
+    api: client.ApiClient,
+    images: list[str],
+    detach: bool,
+    started: Callable[[ProcessRecord], None],
+    timeout: float = 120.0,
+) -> None:
+    """Start containerd and the kubelet, passing each to `started` at once (for
+    state.json), and wait until the node is Ready with `images` loaded. Call `stop_node`
+    on failure too."""
+    preflight()
+    kubelet_bin, pause_bin = kubelet_binaries()
+    paths = node_paths(layout)
+    _sweep_leftovers(paths)
+    port, healthz = free_ports(2)
+    realnode_config.write_configs(paths, layout.pki / "ca.crt", port, healthz)
+    previous = hostnet.setup(apiserver_port)
+    _undo_file(layout).write_text(json.dumps({"route_localnet": previous}))
+    argv = realnode_config.containerd_argv(paths)
+    containerd = _start_process("containerd", argv, layout, detach)
+    started(containerd)
+    _wait_containerd(paths, containerd)
+    _ensure_pause_in_docker(pause_bin)
+    load_images(paths, [PAUSE_IMAGE, *images])
+    _bind_node_role(api)
+    argv = realnode_config.kubelet_argv(kubelet_bin, paths, layout.kubeconfig("kubelet"))
+    kubelet = _start_process("kubelet", argv, layout, detach)
+    started(kubelet)
+    _wait_ready(api, kubelet, timeout)
+    _log(f"real node {NODE_NAME} Ready (pods on {realnode_config.POD_SUBNET})")
+
+
+def _start_process(name: str, argv: list[str], layout: Layout, detach: bool) -> ProcessRecord:
+    return process.start(name, argv, layout.log(name), detach)
+
+
+def _remove_containers(paths: NodePaths) -> None:
+    """Kill and delete every container of the node (pods and sandboxes), so that no
+    workload outlives it; containerd must still be running."""
+    for task in _ctr(paths, "tasks", "ls", "-q").split():
+        with contextlib.suppress(RealNodeError):
+            _ctr(paths, "tasks", "kill", "--all", "--signal", "SIGKILL", task)
+        with contextlib.suppress(RealNodeError):
+            _ctr(paths, "tasks", "delete", "--force", task)
+    for container in _ctr(paths, "containers", "ls", "-q").split():
+        with contextlib.suppress(RealNodeError):
+            _ctr(paths, "containers", "delete", container)
+
+
+def _mounts_under(roots: list[Path]) -> list[str]:
+    """Mount points below any of `roots`, deepest first (mountinfo's 5th field)."""
+    prefixes = [str(r.resolve()) for r in roots]
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if any(point == p or point.startswith(p + "/") for p in prefixes):
+            found.append(point)
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _unmount_all(roots: list[Path]) -> None:
+    for point in _mounts_under(roots):
+        if subprocess.run(["umount", point], capture_output=True, check=False).returncode:
+            subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+    left = _mounts_under(roots)
+    if left:
+        raise RealNodeError(f"could not unmount {', '.join(left)}; remove them by hand")
+
+
+def stop_node(layout: Layout, records: list[ProcessRecord]) -> None:
+    """Undo `start_node`: the kubelet, every container, containerd, mounts, network
+    namespaces, the bridge and the rules. Safe to call after a partial start."""
+    paths = node_paths(layout)
+    by_name = {r.name: r for r in records}
+    if "kubelet" in by_name:
+        process.stop(by_name["kubelet"])
+    if "containerd" in by_name and by_name["containerd"].alive():
+        with contextlib.suppress(RealNodeError):
+            _remove_containers(paths)
+        process.stop(by_name["containerd"])
+    _unmount_all([paths.kubelet_root, paths.run, paths.images / "root"])
+    _kill_shims(paths)
+    _unmount_all([paths.kubelet_root, paths.run, paths.images / "root"])
+    undo = _undo_file(layout)
+    previous = json.loads(undo.read_text())["route_localnet"] if undo.exists() else None
+    hostnet.teardown(previous)
+    shutil.rmtree(paths.run, ignore_errors=True)
+    shutil.rmtree(paths.kubelet_root, ignore_errors=True)
+    undo.unlink(missing_ok=True)
+
+
+def _kill_shims(paths: NodePaths) -> None:
+    """SIGKILL the containerd shims of this node and every process below them: what is
+    left when containerd died before it could stop its containers."""
+    shims = [
+        pid
+        for pid, argv in _processes()
+        if Path(argv[0]).name.startswith("containerd-shim") and str(paths.socket) in argv
+    ]
+    doomed = set(shims)
+    for pid in shims:
+        doomed |= _descendants(pid)
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _processes() -> list[tuple[int, list[str]]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                if argv and argv[0]:
+                    found.append((int(entry.name), [a.decode(errors="replace") for a in argv]))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _sweep_leftovers(paths: NodePaths) -> None:
+    """A node that died without `down` (its test session was killed) leaves shims,
+    mounts and network behind; clear them before starting a new one."""
+    _kill_shims(paths)
+    _unmount_all([paths.run])
+    hostnet.teardown(None)
+    shutil.rmtree(paths.run, ignore_errors=True)

@@ -1,0 +1,261 @@
+"""A whole campaign in real containers: the chart's operator from its image, the
+builtin/sweep agent from its image, and real `kintern train` pods with TRL on the CPU of
+the real node, all under the `restricted` Pod Security Standard, sharing checkpoints
+through a PersistentVolumeClaim. A person approves every run with `kubectl annotate`
+(the campaign's runs ask for no GPU, so a policy would approve them all by itself).
+
+GPU semantics stay with kwok's fake H100 pool and the integration tests; the real node
+advertises no GPU and runs CPU work only.
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from kintern.devcluster.realnode_config import NODE_NAME
+from kintern.images import IMAGE_UID
+from kintern_trainer.toy import build_tiny_model, generate_mc_task
+from tests.support.cluster import Cluster
+from tests.support.releases import Release, installed
+from tests.support.wait import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+GROUP, VERSION = "kintern.dev", "v1alpha1"
+RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
+CAMPAIGN = "sweep"
+CLAIM = "checkpoints"
+CAMPAIGN_TIMEOUT = 1500.0  # seconds; about 5 minutes on a quiet 2-core machine
+
+
+def _material_on_the_claim(root: Path) -> Path:
+    """The quickstart's tiny model and task, placed where the claim's volume lives and
+    owned by the images' user, as an init Job would leave them."""
+    build_tiny_model(root / "quickstart/model", seed=0)
+    generate_mc_task(root / "quickstart/data", seed=0)
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, IMAGE_UID, IMAGE_UID)
+    return root
+
+
+def _shared_claim(cluster: Cluster, namespace: str, host_dir: Path) -> None:
+    """A local PersistentVolume on the real node and the claim bound to it."""
+    pv = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": f"{namespace}-{CLAIM}"},
+        "spec": {
+            "capacity": {"storage": "10Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": "",
+            "local": {"path": str(host_dir)},
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "kubernetes.io/hostname",
+                                    "operator": "In",
+                                    "values": [NODE_NAME],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            },
+        },
+    }
+    pvc = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": CLAIM, "namespace": namespace},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": "",
+            "volumeName": pv["metadata"]["name"],
+            "resources": {"requests": {"storage": "10Gi"}},
+        },
+    }
+    cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all([pv, pvc]))
+
+
+def _campaign(namespace: str) -> dict[str, Any]:
+    root = "/checkpoints/quickstart"
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "PostTrainingCampaign",
+        "metadata": {"name": CAMPAIGN, "namespace": namespace},
+        "spec": {
+            "goal": "Teach a tiny language model which words belong to which category.",
+            "baseModel": f"{root}/model",
+            "objective": {
+                "benchmark": "toy-categories",
+                "eval": {"dataset": f"{root}/data/eval.jsonl", "type": "loglikelihood"},
+                "metric": "accuracy",
+            },
+            "datasets": [{"name": f"{root}/data/train.jsonl"}],
+            "agent": {
+                "model": "builtin/sweep",
+                "maxIterations": 10,
+                "sweep": {"learningRates": [0.001], "epochs": [1], "batchSize": 8},
+            },
+            "budget": {"gpuHours": 1, "maxConcurrentRuns": 1, "maxRuns": 4, "deadline": "40m"},
+            "compute": {
+                "gpusPerRun": 0,
+                "cpu": "1",
+                "memory": "3Gi",
+                "checkpointVolumeClaim": CLAIM,
+            },
+            "approvals": {"mode": "Manual"},
+        },
+    }
+
+
+def _custom(cluster: Cluster) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(cluster.api)
+
+
+def _runs(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    found = _custom(cluster).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, "trainingruns"
+    )
+    return sorted(found["items"], key=lambda r: r["metadata"]["creationTimestamp"])
+
+
+def _phase(obj: dict[str, Any]) -> str:
+    return str((obj.get("status") or {}).get("phase", ""))
+
+
+def _approve_until_done(cluster: Cluster, namespace: str) -> tuple[dict[str, Any], list[str]]:
+    """Play the person: approve each run that waits, with kubectl, until the campaign
+    ends. Returns the ended campaign and the runs approved."""
+    approved: list[str] = []
+    deadline = time.monotonic() + CAMPAIGN_TIMEOUT
+    while time.monotonic() < deadline:
+        for run in _runs(cluster, namespace):
+            name = run["metadata"]["name"]
+            if _phase(run) == "AwaitingApproval" and name not in approved:
+                cluster.kubectl(
+                    "annotate", f"trun/{name}", "kintern.dev/approve=true", "-n", namespace
+                )
+                cluster.kubectl("wait", "--for=condition=Approved", f"trun/{name}", "-n", namespace)
+                approved.append(name)
+        campaign = _custom(cluster).get_namespaced_custom_object(
+            GROUP, VERSION, namespace, "posttrainingcampaigns", CAMPAIGN
+        )
+        if _phase(campaign) in ("Succeeded", "Failed"):
+            return campaign, approved
+        time.sleep(2)
+    raise TimeoutError(
+        f"campaign {CAMPAIGN} did not end in {CAMPAIGN_TIMEOUT:.0f} s:\n"
+        + cluster.kubectl("get", "ptc,trun,jobs,pods", "-n", namespace, "-o", "wide").stdout
+    )
+
+
+def _operator_is_serving(cluster: Cluster, release: Release) -> None:
+    """The operator from its image: Ready by the kubelet's probes of /healthz, and its
+    metrics answer through the chart's Service (via the apiserver's service proxy)."""
+    cluster.kubectl(
+        "rollout", "status", f"deployment/{release.name}", "-n", release.namespace,
+        "--timeout=300s",
+    )  # fmt: skip
+    pods = client.CoreV1Api(cluster.api).list_namespaced_pod(
+        release.namespace, label_selector="app.kubernetes.io/component=operator"
+    )
+    pod = pods.items[0]
+    assert pod.spec.node_name == NODE_NAME
+    health = cluster.kubectl(
+        "get", "--raw", f"/api/v1/namespaces/{release.namespace}/pods/"
+        f"{pod.metadata.name}:8081/proxy/healthz",
+    )  # fmt: skip
+    assert health.stdout.strip() == "ok"
+    service = f"services/{release.name}-metrics:metrics"
+    path = f"/api/v1/namespaces/{release.namespace}/{service}/proxy/metrics"
+
+    def campaigns_metric() -> str | None:
+        text = cluster.kubectl("get", "--raw", path, check=False).stdout
+        return text if "kintern_campaigns" in text else None
+
+    eventually(campaigns_metric, "kintern_* metrics through the Service", timeout=60)
+
+
+def _score(run: dict[str, Any]) -> dict[str, float]:
+    return run["status"]["result"]["score"]
+
+
+def test_a_sweep_campaign_improves_the_model_in_real_pods(
+    real_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    cluster = real_cluster
+    claim_dir = _material_on_the_claim(tmp_path_factory.mktemp("claim"))
+    namespace = cluster.create_namespace("e2e-campaigns")
+    cluster.kubectl("label", "namespace", namespace, *(f"{k}={v}" for k, v in RESTRICTED.items()))
+    _shared_claim(cluster, namespace, claim_dir)
+    values = {"operator.watchNamespaces": [namespace], "operator.resyncSeconds": 5}
+    with installed(cluster, "e2e-kintern", values, namespace_labels=RESTRICTED) as release:
+        _operator_is_serving(cluster, release)
+        cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(_campaign(namespace)))
+        campaign, approved = _approve_until_done(cluster, namespace)
+        runs = _runs(cluster, namespace)
+        trainer_log = _a_trainer_log(cluster, namespace, runs)
+        report = cluster_report(cluster, namespace, tmp_path_factory.mktemp("report"))
+        events = cluster.kubectl("get", "events", "-n", namespace).stdout
+
+    status = campaign["status"]
+    assert _phase(campaign) == "Succeeded", json.dumps(status, indent=2)
+    assert "violates PodSecurity" not in events
+    by_name = {r["metadata"]["name"]: r for r in runs}
+    assert approved == [r["metadata"]["name"] for r in runs]  # every run, by a person
+    assert all(_phase(r) == "Succeeded" for r in runs), [(n, _phase(r)) for n, r in by_name.items()]
+
+    # Real training moved the score beyond both 95% intervals.
+    baseline = _score(by_name[f"{CAMPAIGN}-baseline"])
+    trained = next(r for r in runs if r["spec"]["recipe"] == "sft")
+    best = _score(trained)
+    assert best["ciLow"] > baseline["ciHigh"], (baseline, best)
+    assert best["value"] - baseline["value"] >= 0.25
+    assert status["best"]["score"] >= best["value"]
+
+    # The final evaluation read the trained run's checkpoint from the shared claim.
+    final = by_name[f"{CAMPAIGN}-final"]
+    assert final["spec"]["model"] == f"run:{trained['metadata']['name']}"
+    assert _score(final)["value"] == pytest.approx(best["value"], abs=0.02)
+    assert (claim_dir / trained["metadata"]["name"] / "config.json").exists()
+    assert list((claim_dir / "trackio").rglob("*")), "Trackio wrote nothing on the claim"
+
+    assert "train" in trainer_log.lower() and "loss" in trainer_log
+    for name in by_name:
+        assert name in report
+
+
+def _a_trainer_log(cluster: Cluster, namespace: str, runs: list[dict[str, Any]]) -> str:
+    """`kubectl logs` of the SFT run's pod: the training log, as a person reads it."""
+    sft = next(r for r in runs if r["spec"]["recipe"] == "sft")
+    job = sft["status"]["jobName"]
+    return cluster.kubectl("logs", f"job/{job}", "-n", namespace).stdout
+
+
+def cluster_report(cluster: Cluster, namespace: str, out: Path) -> str:
+    """`kintern report` against the cluster, as a person runs it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kintern", "report", CAMPAIGN, "-n", namespace,
+         "--output", str(out)],
+        env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "report.png").exists()
+    return (out / "report.md").read_text()
