@@ -4,6 +4,8 @@
 VENV ?= .venv
 BOOTSTRAP_PYTHON ?= python3
 PYTHON ?= $(VENV)/bin/python
+# The environment's tools (kubectl, hadolint, shellcheck, ruff) come first on the PATH.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 CLUSTER_DIR ?= .kintern/cluster
 # The images `make images` builds: $(IMAGE_REGISTRY)/{operator,agent,trainer}:$(IMAGE_TAG).
 IMAGE_REGISTRY ?= ghcr.io/kintern
@@ -55,8 +57,8 @@ crds:  ## Render crds/ from the API models in kintern/api (and copy them into th
 	$(MAKE) chart-crds
 
 lint:
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	ruff check .
+	ruff format --check .
 
 test: install controlplane realnode images  ## Every test: unit ... integration, end to end
 	$(PYTHON) -m pytest
@@ -75,8 +77,8 @@ dashboard:  ## Regenerate the chart's Grafana dashboard from kintern/observabili
 
 chart-lint:  ## helm lint the chart; hadolint the Dockerfiles; shellcheck kind-e2e
 	$$(bash hack/build-controlplane.sh helm | sed -n 's/^KINTERN_HELM=//p') lint --strict charts/kintern
-	$(VENV)/bin/hadolint operator/Dockerfile agent/Dockerfile trainer-image/Dockerfile
-	$(VENV)/bin/shellcheck hack/kind-e2e.sh hack/images/*.sh hack/host-packages.sh
+	hadolint operator/Dockerfile agent/Dockerfile trainer-image/Dockerfile
+	shellcheck hack/kind-e2e.sh hack/images/*.sh hack/host-packages.sh
 
 kind-e2e:  ## Needs Docker: images, a kind cluster, the chart and a campaign to the end
 	bash hack/kind-e2e.sh

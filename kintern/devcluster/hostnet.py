@@ -3,8 +3,9 @@ apiserver, and their removal.
 
 The apiserver listens on 127.0.0.1 only. There is no kube-proxy, so one DNAT rule sends
 pods' traffic for the `kubernetes` Service (10.96.0.1:443) to the apiserver's loopback
-port, which the kernel allows with `route_localnet`. Every rule carries a comment, so
-`teardown` removes exactly the rules `setup` added, even after a crash.
+port, which the kernel allows with `route_localnet`. Pods reach this machine and each
+other, and nothing beyond. Every rule carries a comment, so `teardown` removes exactly
+the rules `setup` added, even after a crash.
 """
 
 import contextlib
@@ -33,7 +34,14 @@ def _rules(apiserver_port: int) -> list[tuple[str, str, list[str]]]:
     ]  # fmt: skip
     # Docker sets the FORWARD policy to DROP; pods on the bridge may still talk.
     within_bridge = ["-i", BRIDGE, "-o", BRIDGE, *tag, "-j", "ACCEPT"]
-    return [("nat", "PREROUTING", to_apiserver), ("filter", "FORWARD", within_bridge)]
+    # Nothing leaves this machine from a pod: refused at once (not dropped, so a library
+    # that tries the network fails fast instead of waiting for a timeout).
+    nowhere_else = ["-i", BRIDGE, "!", "-o", BRIDGE, *tag, "-j", "REJECT"]
+    return [
+        ("nat", "PREROUTING", to_apiserver),
+        ("filter", "FORWARD", within_bridge),
+        ("filter", "FORWARD", nowhere_else),
+    ]
 
 
 def setup(apiserver_port: int) -> str:
@@ -46,7 +54,7 @@ def setup(apiserver_port: int) -> str:
     _run("ip", "link", "set", BRIDGE, "up")
     previous = _ROUTE_LOCALNET.read_text().strip()
     _ROUTE_LOCALNET.write_text("1\n")
-    for table, chain, rule in _rules(apiserver_port):
+    for table, chain, rule in reversed(_rules(apiserver_port)):  # each goes first: keep order
         _run("iptables", "-t", table, "-I", chain, *rule)
     return previous
 

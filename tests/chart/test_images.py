@@ -1,10 +1,10 @@
-"""The operator and agent images: Dockerfiles lint clean (hadolint), each image's Python
-extra holds every package its entry point imports, and `make kind-e2e` is sound
-(shellcheck, and its campaign is a valid PostTrainingCampaign).
+"""The images' sources: Dockerfiles lint clean (hadolint), each image's Python extra
+holds every package its entry point imports, and `make kind-e2e` is sound (shellcheck,
+and its campaign is a valid PostTrainingCampaign).
 
-There is no Docker engine here: an image's contents are checked by importing its entry
-point in a fresh interpreter (no site-packages) whose path holds only Kintern itself and
-the distributions `pip install .[extra]` would bring.
+The extras are checked without building anything, by importing each entry point in a
+fresh interpreter (no site-packages) whose path holds only Kintern itself and the
+distributions `pip install .[extra]` would bring; tests/e2e runs the built images.
 """
 
 import importlib.metadata as md
@@ -21,7 +21,11 @@ from packaging.utils import canonicalize_name
 from kintern.api.campaign import PostTrainingCampaign
 from tests.support.helm import REPO_ROOT
 
-DOCKERFILES = [REPO_ROOT / "operator/Dockerfile", REPO_ROOT / "agent/Dockerfile"]
+DOCKERFILES = [
+    REPO_ROOT / "operator/Dockerfile",
+    REPO_ROOT / "agent/Dockerfile",
+    REPO_ROOT / "trainer-image/Dockerfile",
+]
 # Where the image's own packages come from (pyproject's package roots).
 FIRST_PARTY_PATHS = [str(REPO_ROOT / d) for d in (".", "operator", "agent", "trainer-image")]
 # (extra, modules its image's entry point imports)
@@ -107,9 +111,10 @@ def test_image_extra_holds_everything_its_entry_point_imports(
     assert done.returncode == 0, f"pip install .[{extra}] lacks a package:\n{done.stderr[-3000:]}"
 
 
-def test_kind_e2e_script_passes_shellcheck() -> None:
+def test_build_and_e2e_scripts_pass_shellcheck() -> None:
+    scripts = sorted(str(p) for p in (REPO_ROOT / "hack").rglob("*.sh"))
     done = subprocess.run(
-        ["shellcheck", str(REPO_ROOT / "hack/kind-e2e.sh")],
+        ["shellcheck", *scripts],
         capture_output=True,
         text=True,
         check=False,

@@ -183,3 +183,18 @@ def test_network_policy_admits_scrapes_and_reaches_only_dns_and_the_api(helm: He
     assert ingress["ports"] == [{"port": "metrics", "protocol": "TCP"}]
     ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
     assert ports == {53, 443, 6443}
+
+
+def test_network_policies_cover_the_agent_and_trainer_pods_of_each_campaign_namespace(
+    helm: Helm,
+) -> None:
+    values = {"networkPolicy.enabled": True, "operator.watchNamespaces": ["team-a", "team-b"]}
+    docs = find(helm.render(values=values), "NetworkPolicy")
+    campaign_policies = [d for d in docs if d["metadata"]["namespace"] in ("team-a", "team-b")]
+    assert len(campaign_policies) == 4
+    for policy in campaign_policies:
+        component = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        assert policy["spec"]["ingress"] == []  # nothing connects to them
+        ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+        # The agent talks to the API and HTTPS services; trainers only load over HTTPS.
+        assert ports == ({53, 443, 6443} if component == "agent" else {53, 443})

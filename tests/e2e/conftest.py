@@ -2,9 +2,10 @@
 kubelet node (`python -m kintern.devcluster up --real-node`), next to kwok's fake H100
 pool, on a cluster of this tier's own.
 
-`real_cluster` (session) starts that cluster with the images `make images` built loaded
-into the node; it needs root, Docker and the host packages of `make realnode`. If
-anything is missing it errors with what to run: nothing is skipped.
+`real_cluster` (per module: a machine holds one real node at a time) starts that
+cluster with the images `make images` built loaded into the node; it needs root, Docker
+and the host packages of `make realnode`. If anything is missing it errors with what to
+run: nothing is skipped.
 """
 
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from kintern.images import all_images
 from tests.support.cluster import Cluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # one node at a time per machine: gone after its module
 def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("e2e-cluster")
     state_dir = workdir / "state"

@@ -97,3 +97,24 @@ def test_agent_job_runs_as_the_campaign_service_account_with_secret_env():
 def test_long_names_are_cut_to_label_size_without_collisions():
     a, b = naming.run_job("x" * 80 + "a"), naming.run_job("x" * 80 + "b")
     assert len(a) <= 63 and len(b) <= 63 and a != b
+
+
+def test_training_job_writes_a_shared_claim_as_the_images_user():
+    pod = _job(**{"compute.checkpointVolumeClaim": "ckpt"})["spec"]["template"]["spec"]
+    assert pod["volumes"][0] == {
+        "name": "checkpoints",
+        "persistentVolumeClaim": {"claimName": "ckpt"},
+    }
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"] == 65532
+
+
+def test_agent_and_trainer_pods_meet_the_restricted_pod_security_standard():
+    agent = build_agent_job(_body(campaign(), "PostTrainingCampaign"), campaign(), SETTINGS)
+    for pod in (agent["spec"]["template"]["spec"], _job()["spec"]["template"]["spec"]):
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            assert container["securityContext"] == {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            }
