@@ -109,6 +109,9 @@ def cni_conflist(paths: NodePaths) -> dict[str, Any]:
     ipam = {
         "type": "host-local",
         "ranges": [[{"subnet": POD_SUBNET, "gateway": NODE_IP}]],
+        # Pods route everything through the node: the apiserver's Service IP is no
+        # neighbour on the bridge.
+        "routes": [{"dst": "0.0.0.0/0"}],
         "dataDir": str(paths.cni_data_dir),
     }
     bridge = {
