@@ -32,7 +32,10 @@ from kintern.devcluster.ports import free_ports
 from kintern.devcluster.process import ProcessRecord, log_tail
 from kintern.devcluster.realnode_config import NODE_NAME, PAUSE_IMAGE, NodePaths
 
-RUN_DIR = Path("/run/kintern-node")  # short: containerd's socket path must fit sun_path
+# Short paths: containerd and the kubelet put unix sockets under them (108 bytes at most).
+# One real node runs on a machine at a time.
+RUN_DIR = Path("/run/kintern-node")
+WORK_DIR = Path("/var/lib/kintern-node")
 _HOST_TOOLS = {
     "containerd": "apt-get install containerd",
     "ctr": "apt-get install containerd",
@@ -62,7 +65,7 @@ def was_started(layout: Layout) -> bool:
 
 
 def node_paths(layout: Layout) -> NodePaths:
-    return NodePaths(layout.root / "realnode", cache_root().parent / "realnode", RUN_DIR)
+    return NodePaths(layout.root / "realnode", cache_root().parent / "realnode", RUN_DIR, WORK_DIR)
 
 
 def kubelet_binaries() -> tuple[Path, Path]:
@@ -278,14 +281,13 @@ def stop_node(layout: Layout, records: list[ProcessRecord]) -> None:
         with contextlib.suppress(RealNodeError):
             _remove_containers(paths)
         process.stop(by_name["containerd"])
-    _unmount_all([paths.kubelet_root, paths.run, paths.images / "root"])
     _kill_shims(paths)
-    _unmount_all([paths.kubelet_root, paths.run, paths.images / "root"])
+    _unmount_all([paths.work, paths.run, paths.images / "root"])
     undo = _undo_file(layout)
     previous = json.loads(undo.read_text())["route_localnet"] if undo.exists() else None
     hostnet.teardown(previous)
     shutil.rmtree(paths.run, ignore_errors=True)
-    shutil.rmtree(paths.kubelet_root, ignore_errors=True)
+    shutil.rmtree(paths.work, ignore_errors=True)
     undo.unlink(missing_ok=True)
 
 
@@ -335,6 +337,7 @@ def _sweep_leftovers(paths: NodePaths) -> None:
     """A node that died without `down` (its test session was killed) leaves shims,
     mounts and network behind; clear them before starting a new one."""
     _kill_shims(paths)
-    _unmount_all([paths.run])
+    _unmount_all([paths.run, paths.work])
     hostnet.teardown(None)
     shutil.rmtree(paths.run, ignore_errors=True)
+    shutil.rmtree(paths.work, ignore_errors=True)

@@ -26,12 +26,15 @@ NODE_LABEL = "kintern.dev/node"
 @dataclass(frozen=True)
 class NodePaths:
     """Where the real node keeps its files. `images` (containerd's root: the content store
-    and snapshots) lives in the user's cache so that images imported once stay; the rest
-    lives in the cluster's state directory, and `run` is short enough for unix sockets."""
+    and snapshots) lives in the user's cache so that images imported once stay; configs
+    live in the cluster's state directory; `run` (containerd's state and socket) and
+    `work` (the kubelet's root, pod volumes) have short paths, since both create unix
+    sockets, whose paths must fit in 108 bytes."""
 
     state: Path
     images: Path
     run: Path
+    work: Path
 
     @property
     def containerd_config(self) -> Path:
@@ -59,7 +62,7 @@ class NodePaths:
 
     @property
     def kubelet_root(self) -> Path:
-        return self.state / "kubelet"
+        return self.work / "kubelet"
 
     @property
     def imported(self) -> Path:

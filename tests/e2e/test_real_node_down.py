@@ -9,7 +9,7 @@ import pytest
 
 from kintern.devcluster import ClusterConfig, down, up
 from kintern.devcluster.hostnet import RULE_COMMENT
-from kintern.devcluster.realnode import RUN_DIR
+from kintern.devcluster.realnode import RUN_DIR, WORK_DIR
 from kintern.devcluster.realnode_config import BRIDGE, NODE_NAME
 from kintern.images import image
 from tests.support.cluster import Cluster
@@ -76,11 +76,11 @@ def test_a_pod_runs_for_real_and_down_leaves_nothing_behind(tmp_path: Path) -> N
 
     assert not _processes_mentioning(str(RUN_DIR)), "containerd or a shim survived"
     assert not _processes_mentioning("hello from a real container"), "the pod's process survived"
-    assert not _mounts_under(state, RUN_DIR)
+    assert not _mounts_under(state, RUN_DIR, WORK_DIR)
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert f" {BRIDGE}:" not in links
     for table in ("nat", "filter"):
         rules = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True)
         assert RULE_COMMENT not in rules.stdout
     assert ROUTE_LOCALNET.read_text() == before_localnet
-    assert not RUN_DIR.exists()
+    assert not RUN_DIR.exists() and not WORK_DIR.exists()
