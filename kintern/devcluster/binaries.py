@@ -12,6 +12,7 @@ from pathlib import Path
 K8S_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
+HELM_VERSION = "v4.3.1"
 
 
 class BinariesMissing(RuntimeError):

@@ -12,9 +12,8 @@ from typing import Any
 
 import yaml
 
-from kintern.devcluster.binaries import cache_root
+from kintern.devcluster.binaries import HELM_VERSION, cache_root
 
-HELM_VERSION = "v4.3.1"  # the build script's default; tests/chart compares them
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHART = REPO_ROOT / "charts/kintern"
 CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
