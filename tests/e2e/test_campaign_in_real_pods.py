@@ -230,7 +230,8 @@ def test_a_sweep_campaign_improves_the_model_in_real_pods(
     final = by_name[f"{CAMPAIGN}-final"]
     assert final["spec"]["model"] == f"run:{trained['metadata']['name']}"
     assert _score(final)["value"] == pytest.approx(best["value"], abs=0.02)
-    assert (claim_dir / trained["metadata"]["name"] / "config.json").exists()
+    checkpoint = Path(trained["status"]["result"]["checkpoint"])
+    assert (claim_dir / checkpoint.relative_to("/checkpoints") / "config.json").exists()
     assert list((claim_dir / "trackio").rglob("*")), "Trackio wrote nothing on the claim"
 
     assert "train" in trainer_log.lower() and "loss" in trainer_log
