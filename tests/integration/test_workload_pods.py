@@ -54,6 +54,7 @@ def test_agent_and_trainer_pods_are_admitted_under_restricted_pod_security(
 def test_a_checkpoint_reference_without_a_shared_volume_fails_at_once(cluster, namespace, operator):
     admin = KinternApi(cluster.api, namespace)
     admin.create_campaign(**{"approvals.mode": "Auto"})  # no checkpointVolumeClaim
+    eventually(lambda: _pods(cluster, namespace, "agent"), "the agent's pod", timeout=60)
     agent = KinternApi(cluster.service_account_client(namespace, agent_identity()), namespace)
     agent.create_run("demo-r001", recipe="eval", model="run:demo-r000", rationale="eval it")
 
