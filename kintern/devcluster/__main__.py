@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kintern.devcluster import kubectl, realnode
+from kintern.devcluster import containerd_images, kubectl, realnode
 from kintern.devcluster.cluster import (
     ClusterConfig,
     RunningCluster,
@@ -83,7 +83,7 @@ def load_images_command(
         hint = "start one with `up --real-node`"
         typer.echo(f"no real node runs from {state_dir} ({hint})", err=True)
         raise typer.Exit(1)
-    loaded = realnode.load_images(realnode.node_paths(cluster.layout), images)
+    loaded = containerd_images.load_images(realnode.node_paths(cluster.layout), images)
     typer.echo(f"loaded: {', '.join(loaded)}" if loaded else "all images were up to date")
 
 

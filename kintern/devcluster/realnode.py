@@ -14,23 +14,19 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from kubernetes import client
 
-from kintern.devcluster import hostnet, process, realnode_config
+from kintern.devcluster import containerd_images, hostnet, leftovers, process, realnode_config
 from kintern.devcluster.binaries import K8S_VERSION, cache_root
 from kintern.devcluster.layout import Layout
 from kintern.devcluster.ports import free_ports
 from kintern.devcluster.process import ProcessRecord, log_tail
-from kintern.devcluster.realnode_config import NODE_NAME, PAUSE_IMAGE, NodePaths
+from kintern.devcluster.realnode_config import NODE_NAME, PAUSE_IMAGE, NodePaths, RealNodeError
 
 # Short paths: containerd and the kubelet put unix sockets under them (108 bytes at most).
 # One real node runs on a machine at a time.
@@ -44,10 +40,6 @@ _HOST_TOOLS = {
     "ip": "apt-get install iproute2",
     "docker": "apt-get install docker.io",
 }
-
-
-class RealNodeError(RuntimeError):
-    """The real node cannot start here; the message says what is missing."""
 
 
 def _undo_file(layout: Layout) -> Path:
@@ -88,82 +80,16 @@ def preflight() -> None:
         raise RealNodeError("cannot start the real node: " + "; ".join(problems))
 
 
-def _ctr(paths: NodePaths, *args: str, stdin: int | None = None) -> str:
-    argv = ["ctr", "--address", str(paths.socket), "--namespace", "k8s.io", *args]
-    done = subprocess.run(argv, stdin=stdin, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RealNodeError(f"{' '.join(argv[5:])}: {done.stderr.strip()}")
-    return done.stdout
-
-
 def _wait_containerd(paths: NodePaths, record: ProcessRecord, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not record.alive():
             raise RealNodeError(f"containerd exited:\n{log_tail(record.log)}")
         with contextlib.suppress(RealNodeError):
-            _ctr(paths, "version")
+            containerd_images.ctr(paths, "version")
             return
         time.sleep(0.2)
     raise RealNodeError(f"containerd did not answer in {timeout:.0f} s:\n{log_tail(record.log)}")
-
-
-def _docker_image_id(image: str) -> str | None:
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def _ensure_pause_in_docker(pause_binary: Path) -> None:
-    """The pod sandbox image: the static pause binary alone, imported into Docker once."""
-    if _docker_image_id(PAUSE_IMAGE):
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        layer = Path(tmp) / "pause.tar"
-        with tarfile.open(layer, "w") as tar:
-            tar.add(pause_binary, arcname="pause")
-        with layer.open("rb") as data:
-            subprocess.run(
-                ["docker", "import", "--change", 'ENTRYPOINT ["/pause"]', "-", PAUSE_IMAGE],
-                stdin=data, check=True, capture_output=True,
-            )  # fmt: skip
-
-
-def load_images(paths: NodePaths, images: list[str]) -> list[str]:
-    """Import Docker images into the node's containerd, skipping those already there with
-    the same image ID. Returns the images it imported."""
-    known = json.loads(paths.imported.read_text()) if paths.imported.exists() else {}
-    present = set(_ctr(paths, "images", "ls", "-q").split())
-    imported = []
-    for image in images:
-        image_id = _docker_image_id(image)
-        if image_id is None:
-            raise RealNodeError(f"image {image} is not in Docker (build it: make images)")
-        if known.get(image) == image_id and _containerd_name(image) in present:
-            continue
-        started = time.monotonic()
-        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-        assert save.stdout is not None
-        _ctr(paths, "images", "import", "-", stdin=save.stdout.fileno())
-        if save.wait() != 0:
-            raise RealNodeError(f"docker save {image} failed")
-        _log(f"imported {image} into the real node in {time.monotonic() - started:.0f} s")
-        known[image] = image_id
-        paths.imported.write_text(json.dumps(known, indent=2) + "\n")
-        imported.append(image)
-    return imported
-
-
-def _containerd_name(image: str) -> str:
-    """The name containerd gives a Docker image reference (docker.io/ for bare names)."""
-    first = image.split("/", 1)[0]
-    if "/" not in image:
-        return f"docker.io/library/{image}"
-    if "." in first or ":" in first or first == "localhost":
-        return image
-    return f"docker.io/{image}"
 
 
 def _bind_node_role(api: client.ApiClient) -> None:
@@ -223,8 +149,8 @@ def start_node(
     containerd = _start_process("containerd", argv, layout, detach)
     started(containerd)
     _wait_containerd(paths, containerd)
-    _ensure_pause_in_docker(pause_bin)
-    load_images(paths, [PAUSE_IMAGE, *images])
+    containerd_images.ensure_pause_in_docker(pause_bin)
+    containerd_images.load_images(paths, [PAUSE_IMAGE, *images])
     _bind_node_role(api)
     argv = realnode_config.kubelet_argv(kubelet_bin, paths, layout.kubeconfig("kubelet"))
     kubelet = _start_process("kubelet", argv, layout, detach)
@@ -240,34 +166,14 @@ def _start_process(name: str, argv: list[str], layout: Layout, detach: bool) -> 
 def _remove_containers(paths: NodePaths) -> None:
     """Kill and delete every container of the node (pods and sandboxes), so that no
     workload outlives it; containerd must still be running."""
-    for task in _ctr(paths, "tasks", "ls", "-q").split():
+    for task in containerd_images.ctr(paths, "tasks", "ls", "-q").split():
         with contextlib.suppress(RealNodeError):
-            _ctr(paths, "tasks", "kill", "--all", "--signal", "SIGKILL", task)
+            containerd_images.ctr(paths, "tasks", "kill", "--all", "--signal", "SIGKILL", task)
         with contextlib.suppress(RealNodeError):
-            _ctr(paths, "tasks", "delete", "--force", task)
-    for container in _ctr(paths, "containers", "ls", "-q").split():
+            containerd_images.ctr(paths, "tasks", "delete", "--force", task)
+    for container in containerd_images.ctr(paths, "containers", "ls", "-q").split():
         with contextlib.suppress(RealNodeError):
-            _ctr(paths, "containers", "delete", container)
-
-
-def _mounts_under(roots: list[Path]) -> list[str]:
-    """Mount points below any of `roots`, deepest first (mountinfo's 5th field)."""
-    prefixes = [str(r.resolve()) for r in roots]
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if any(point == p or point.startswith(p + "/") for p in prefixes):
-            found.append(point)
-    return sorted(set(found), key=len, reverse=True)
-
-
-def _unmount_all(roots: list[Path]) -> None:
-    for point in _mounts_under(roots):
-        if subprocess.run(["umount", point], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", point], capture_output=True, check=False)
-    left = _mounts_under(roots)
-    if left:
-        raise RealNodeError(f"could not unmount {', '.join(left)}; remove them by hand")
+            containerd_images.ctr(paths, "containers", "delete", container)
 
 
 def stop_node(layout: Layout, records: list[ProcessRecord]) -> None:
@@ -281,8 +187,8 @@ def stop_node(layout: Layout, records: list[ProcessRecord]) -> None:
         with contextlib.suppress(RealNodeError):
             _remove_containers(paths)
         process.stop(by_name["containerd"])
-    _kill_shims(paths)
-    _unmount_all([paths.work, paths.run, paths.images / "root"])
+    leftovers.kill_shims(paths)
+    leftovers.unmount_all([paths.work, paths.run, paths.images / "root"])
     undo = _undo_file(layout)
     previous = json.loads(undo.read_text())["route_localnet"] if undo.exists() else None
     hostnet.teardown(previous)
@@ -291,53 +197,11 @@ def stop_node(layout: Layout, records: list[ProcessRecord]) -> None:
     undo.unlink(missing_ok=True)
 
 
-def _kill_shims(paths: NodePaths) -> None:
-    """SIGKILL the containerd shims of this node and every process below them: what is
-    left when containerd died before it could stop its containers."""
-    shims = [
-        pid
-        for pid, argv in _processes()
-        if Path(argv[0]).name.startswith("containerd-shim") and str(paths.socket) in argv
-    ]
-    doomed = set(shims)
-    for pid in shims:
-        doomed |= _descendants(pid)
-    for pid in doomed:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _processes() -> list[tuple[int, list[str]]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-                if argv and argv[0]:
-                    found.append((int(entry.name), [a.decode(errors="replace") for a in argv]))
-    return found
-
-
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def _sweep_leftovers(paths: NodePaths) -> None:
     """A node that died without `down` (its test session was killed) leaves shims,
     mounts and network behind; clear them before starting a new one."""
-    _kill_shims(paths)
-    _unmount_all([paths.run, paths.work])
+    leftovers.kill_shims(paths)
+    leftovers.unmount_all([paths.run, paths.work])
     hostnet.teardown(None)
     shutil.rmtree(paths.run, ignore_errors=True)
     shutil.rmtree(paths.work, ignore_errors=True)

@@ -1,5 +1,6 @@
-"""The configuration files of the real node, as pure functions: containerd's config, the
-CNI bridge network and the kubelet's KubeletConfiguration. `realnode.py` writes them.
+"""The configuration of the real node, as pure functions: containerd's config, the CNI
+bridge network and the kubelet's KubeletConfiguration (`realnode.py` writes them), the
+paths and names they share, and the error the node's setup raises.
 
 The settings that matter on these machines (a VM with cgroup v1 that may not lower
 oom_score_adj) are explained where they are set; see also ../shared/REAL-NODE.md.
@@ -21,6 +22,10 @@ NODE_IP = "10.245.0.1"
 PAUSE_IMAGE = "registry.k8s.io/pause:kintern"
 CNI_BIN_DIR = "/usr/lib/cni"
 NODE_LABEL = "kintern.dev/node"
+
+
+class RealNodeError(RuntimeError):
+    """The real node cannot start or stop here; the message says what to do."""
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from kintern.devcluster import ClusterConfig, down, up
+from kintern.devcluster import ClusterConfig
 from kintern.images import all_images
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, started_cluster
 
 
 @pytest.fixture(scope="module")  # one node at a time per machine: gone after its module
@@ -30,10 +30,5 @@ def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         real_node_images=tuple(all_images()),
         timeout_seconds=600,  # a cold node imports the 6 GB trainer image first
     )
-    started = up(cfg)
-    try:
-        handle = Cluster.connect(started.kubeconfig, workdir, state_dir, attached=True)
-        handle.apply_crds()
+    with started_cluster(cfg, workdir) as handle:
         yield handle
-    finally:
-        down(state_dir)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kintern.devcluster import ClusterConfig, down, up
-from tests.support.cluster import Cluster
+from kintern.devcluster import ClusterConfig
+from tests.support.cluster import Cluster, started_cluster
 
 
 @pytest.fixture(scope="session")
@@ -27,14 +27,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         handle.apply_crds()
         yield handle
         return
-    state_dir = workdir / "state"
-    started = up(ClusterConfig(state_dir, detach=False))  # dies with pytest if killed
-    try:
-        handle = Cluster.connect(started.kubeconfig, workdir, state_dir, attached=True)
-        handle.apply_crds()
+    with started_cluster(ClusterConfig(workdir / "state", detach=False), workdir) as handle:
         yield handle
-    finally:
-        down(state_dir)
 
 
 def _state_dir_of(kubeconfig: Path) -> Path | None:

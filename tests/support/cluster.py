@@ -8,13 +8,15 @@ import re
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubernetes import client, config
 
 from kintern.api.annotations import APPROVE_ANNOTATION
-from kintern.devcluster.cluster import start_component, stop_component
+from kintern.devcluster.cluster import ClusterConfig, down, start_component, stop_component, up
 from kintern.devcluster.kubeconfig import write_token_kubeconfig
 from kintern.devcluster.kubectl import kubectl
 from tests.support.wait import eventually
@@ -174,3 +176,16 @@ class Cluster:
         except client.ApiException as err:
             return err.status != 503
         return True
+
+
+@contextmanager
+def started_cluster(cfg: ClusterConfig, workdir: Path) -> Iterator[Cluster]:
+    """A devcluster started for the tests (attached: it dies with pytest if killed), with
+    Kintern's CRDs applied; stopped afterwards."""
+    started = up(cfg)
+    try:
+        handle = Cluster.connect(started.kubeconfig, workdir, cfg.state_dir, attached=True)
+        handle.apply_crds()
+        yield handle
+    finally:
+        down(cfg.state_dir)
