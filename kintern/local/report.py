@@ -85,13 +85,13 @@ def _run_rows(runs: list[TrainingRun]) -> list[str]:
     return rows
 
 
-def _lineage(best: TrainingRun | None, store: CampaignStore) -> list[str]:
+def _lineage(best: TrainingRun | None, base_model: str, store: CampaignStore) -> list[str]:
     if best is None:
         return ["No run succeeded, so there is no best model."]
     spec = best.spec
+    start = f"`{spec.model}`" if spec.model else f"the base model `{base_model}`"
     lines = [
-        f"- run: `{best.metadata['name']}` ({spec.recipe}), "
-        f"started from `{spec.model or 'the base model'}`",
+        f"- run: `{best.metadata['name']}` ({spec.recipe}), started from {start}",
         f"- checkpoint: `{best.status.result.checkpoint if best.status.result else '-'}`",
         "- data: " + (", ".join(f"`{d.name}` (weight {d.weight:g})" for d in spec.datasets) or "-"),
         "- hyperparameters: `" + json.dumps(spec.hyperparameters.to_dict(), sort_keys=True) + "`",
@@ -148,7 +148,7 @@ def write_report(store: CampaignStore) -> Path:
         *_run_rows(runs),
         "",
         "## Lineage of the best model",
-        *_lineage(best, store),
+        *_lineage(best, spec.base_model, store),
         "",
         "## Decontamination",
         *_decontamination(runs),
