@@ -29,7 +29,7 @@ from kintern_agent.display import Display
 from kintern_agent.guard import Repetition, RepetitionGuard
 from kintern_agent.messages import Message, Reply, ToolCall, tool_result, user
 from kintern_agent.outputs import DEFAULT_MAX_OUTPUT_CHARS, OutputStore, clip
-from kintern_agent.providers.base import ChatModel, ModelError
+from kintern_agent.providers.base import ChatModel, ModelError, estimate_tokens
 from kintern_agent.providers.pricing import cost_usd
 from kintern_agent.redact import Redactor
 from kintern_agent.state import AgentState
@@ -46,6 +46,9 @@ REPETITION = "repetition"
 MODEL_ERROR = "model_error"
 STOPPED = "stopped"
 MAX_TEXT_REPLIES = 2
+# The context's size is estimated from the last reply's usage; an estimate above this
+# share of the compaction limit is counted exactly (one count_tokens request).
+COUNT_NEAR_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class Agent:
         s.iteration += 1
         self._charge(reply)
         s.messages.append(reply.message)
+        self._measured(reply.usage.total if reply.usage.input_tokens else 0)
         if reply.message.tool_calls:
             s.text_replies = 0
             result = self._call_tools(reply.message.tool_calls)
@@ -244,14 +248,19 @@ class Agent:
         return StepResult(calls=[], notes=[nudge])
 
     def _fit_context(self) -> int:
-        """The context's size in tokens, compacting it first when it is over the limit."""
-        tokens = self.model.count_tokens(self.state.messages, self.tools)
+        """The context's size in tokens, compacting it first when it is over the limit.
+        Counted exactly only when the estimate comes near the limit."""
+        tokens = self._estimated_context()
+        if tokens >= COUNT_NEAR_SHARE * self.policy.limit_tokens:
+            tokens = self.model.count_tokens(self.state.messages, self.tools)
+            self._measured(tokens)
         if tokens <= self.policy.limit_tokens:
             return tokens
         runs = ", ".join(self.state.runs.created) or "none"
         done = compact(self.state.messages, self.model, self.tools, self.policy, runs, tokens)
         self.state.messages = done.messages
         self.state.compactions += 1
+        self._measured(done.after_tokens)
         self._charge(Reply(message=Message(role="assistant"), usage=done.usage))
         message = (
             f"compacted the context from {done.before_tokens} to {done.after_tokens} tokens "
@@ -266,6 +275,18 @@ class Agent:
         )
         self.display.event("compaction", message)
         return done.after_tokens
+
+    def _estimated_context(self) -> int:
+        """The last measured size (a reply's prompt and output, or a count) plus an
+        estimate of the messages added since; an estimate of everything when unmeasured."""
+        s = self.state
+        if s.context_tokens and s.context_messages <= len(s.messages):
+            return s.context_tokens + estimate_tokens(s.messages[s.context_messages :])
+        return estimate_tokens(s.messages, self.tools)
+
+    def _measured(self, tokens: int) -> None:
+        """The context as it is now takes `tokens` (0: unknown, the provider said nothing)."""
+        self.state.context_tokens, self.state.context_messages = tokens, len(self.state.messages)
 
     def _charge(self, reply: Reply) -> None:
         self.state.usage = self.state.usage + reply.usage

@@ -59,6 +59,52 @@ def test_a_long_history_is_compacted_keeping_system_task_runs_and_last_steps(tmp
     assert "create_training_run" in shown_to_summarizer
 
 
+class CountingModel(ScriptedModel):
+    """A scripted model that records every count_tokens request (each one a paid API call
+    on Anthropic's side)."""
+
+    def __init__(self, script) -> None:
+        super().__init__(script)
+        self.counted: list[int] = []
+
+    def count_tokens(self, messages, tools) -> int:
+        self.counted.append(super().count_tokens(messages, tools))
+        return self.counted[-1]
+
+
+def counting_agent(tmp_path, web, script, limit: int):
+    campaign = a_campaign(agent={"model": "scripted/none.yaml", "compactAtTokens": limit})
+    model = CountingModel(script)
+    agent = build_agent(
+        campaign,
+        MemoryBackend(campaign),
+        trace_dir=tmp_path / "trace",
+        model=model,
+        research=research_for(web),
+        clock=StoppableClock(threading.Event()),
+        environ={},
+    )
+    return agent, model
+
+
+def test_tokens_are_counted_only_near_the_compaction_threshold(tmp_path, web):
+    short = [call("search_papers", query="GPQA"), call("finish", summary="done")]
+    agent, model = counting_agent(tmp_path / "short", web, short, limit=100_000)
+    assert agent.run().status == FINISHED
+    assert model.counted == [], "a context far under the limit needs no count_tokens request"
+
+    agent, model = counting_agent(tmp_path / "long", web, itertools.repeat(researcher), 8000)
+    assert agent.run().status == FINISHED
+    compaction = next(e for e in agent.trace.jsonl.read_text().splitlines() if '"compaction"' in e)
+    before, after = _counts(compaction)
+    steps = len(model.calls)
+    print(f"\n{steps} steps, {len(model.counted)} count_tokens requests: {model.counted}")
+    assert before > 8000 and after in model.counted
+    near = [n for n in model.counted if n != after]
+    assert near and all(n >= 0.85 * 8000 for n in near), "counted far from the threshold"
+    assert len(model.counted) < steps / 2
+
+
 def test_compaction_that_cannot_fit_stops_instead_of_looping(tmp_path, web):
     campaign = a_campaign(
         goal="Improve GPQA. " + "Background notes. " * 2500,
