@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kintern.api.annotations import APPROVE_ANNOTATION, APPROVED_BY_ANNOTATION
+from kintern.api.annotations import APPROVE_ANNOTATION
 from kintern.devcluster.kubectl import kubectl
 from tests.support.cluster import REPO_ROOT
 from tests.support.kintern_api import KinternApi, condition
@@ -92,20 +92,23 @@ def _kubectl(cluster, installed: Path, *args: str) -> subprocess.CompletedProces
     )
 
 
-def test_kubectl_kintern_approves_and_shows_runs(cluster, namespace, installed):
+def test_kubectl_kintern_approves_and_shows_runs(cluster, namespace, installed, tmp_path):
     admin = KinternApi(cluster.api, namespace)
-    admin.create_campaign(**{"approvals.mode": "Manual"})
-    admin.create_run("demo-r001")
-
-    approve = _kubectl(cluster, installed, "kintern", "approve", "demo-r001", "-n", namespace)
-    status = _kubectl(cluster, installed, "kintern", "status", "demo", "-n", namespace)
+    with OperatorProcess(cluster.kubeconfig, namespace, tmp_path):
+        admin.create_campaign(**{"approvals.mode": "Manual"})
+        admin.wait_campaign("Running")
+        admin.create_run("demo-r001")
+        admin.wait_run("demo-r001", "AwaitingApproval")
+        approve = _kubectl(cluster, installed, "kintern", "approve", "demo-r001", "-n", namespace)
+        assert approve.returncode == 0, approve.stderr
+        approved = admin.wait_run("demo-r001", "Running")
+        status = _kubectl(cluster, installed, "kintern", "status", "demo", "-n", namespace)
     missing = _kubectl(cluster, installed, "kintern", "approve", "no-such-run", "-n", namespace)
 
-    assert approve.returncode == 0, approve.stderr
     assert approve.stdout.strip() == "trainingrun/demo-r001 approved"
-    annotations = admin.run("demo-r001")["metadata"]["annotations"]
-    assert annotations[APPROVE_ANNOTATION] == "true"
-    assert annotations[APPROVED_BY_ANNOTATION]  # recorded by the apiserver, as for kubectl
+    assert approved["metadata"]["annotations"][APPROVE_ANNOTATION] == "true"
+    assert condition(approved, "Approved")["reason"] == "ApprovedByUser"
+    assert approved["status"]["approvedBy"]  # recorded by the apiserver, as for kubectl
     assert status.returncode == 0, status.stderr
-    assert "demo-r001" in status.stdout
+    assert "demo-r001" in status.stdout and "Running" in status.stdout
     assert missing.returncode == 1 and "no-such-run" in missing.stderr
