@@ -5,13 +5,15 @@ epochs, then the data mix (each round starting from the best so far, and a branc
 loses is not pursued further), and ends with a final evaluation of the best checkpoint.
 It keeps no memory of its own: every decision is derived from the runs that exist, and
 run names are deterministic, so a restarted planner continues where it stopped and never
-creates a run twice.
+creates a run twice. When the campaign ends under it (target, budget, deadline), it
+stops and reports why as its summary.
 """
 
 import logging
 import threading
 from dataclasses import dataclass, field
 
+from kintern.api.conditions import ConditionType, find_condition
 from kintern.api.data import DatasetRef
 from kintern.api.run import (
     TERMINAL_RUN_PHASES,
@@ -28,6 +30,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepSettings:
     poll_seconds: float = 1.0
+
+
+class CampaignEnded(Exception):
+    """The campaign ended while the sweep planned; the message says why, for its summary."""
 
 
 @dataclass
@@ -67,7 +73,22 @@ class SweepPlanner:
             share = min(share, limit)
         return round(max(0.01, min(1.0, share)), 4)
 
+    def _ended(self) -> str | None:
+        """Why the campaign has ended, as the sweep's summary; None while it runs."""
+        status = self.backend.campaign().status
+        if status.phase not in ("Succeeded", "Failed"):
+            return None
+        complete = find_condition(status.conditions, ConditionType.COMPLETE)
+        why = complete.message if complete and complete.message else status.message
+        return f"builtin/sweep stopped: the campaign ended ({why})"
+
+    def _check_ended(self) -> None:
+        ended = self._ended()
+        if ended is not None:
+            raise CampaignEnded(ended)
+
     def _submit(self, suffix: str, spec: TrainingRunSpec) -> TrainingRun:
+        self._check_ended()
         self.iterations += 1
         self.backend.report_progress(self.iterations, 0, 0.0)
         return self.backend.create_run(f"{self.name}-{suffix}", spec)
@@ -77,6 +98,7 @@ class SweepPlanner:
             runs = [self.backend.get_run(n) for n in names]
             if all(r.status.phase in TERMINAL_RUN_PHASES for r in runs):
                 return runs
+            self._check_ended()
             if self.stop.wait(self.settings.poll_seconds):
                 raise InterruptedError("the planner was stopped")
 
@@ -108,8 +130,13 @@ class SweepPlanner:
             return summary
         try:
             summary = self._plan()
+        except CampaignEnded as ended:
+            summary = str(ended)
         except InterruptedError:
-            return "stopped"
+            ended = self._ended()
+            if ended is None:
+                return "stopped"  # asked to stop while the campaign goes on: resumable
+            summary = ended
         self.backend.report_progress(self.iterations, 0, 0.0, summary, done=True)
         return summary
 
