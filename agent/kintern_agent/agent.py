@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from smolagents.tools import validate_tool_arguments
 
 from kintern.core.backend import BackendError, CampaignBackend
+from kintern.core.campaigns import stopped_by_end
 from kintern_agent import prompts
 from kintern_agent.compaction import CompactionPolicy, ContextOverflow, compact
 from kintern_agent.display import Display
@@ -45,6 +46,7 @@ CONTEXT_OVERFLOW = "context_overflow"
 REPETITION = "repetition"
 MODEL_ERROR = "model_error"
 STOPPED = "stopped"
+CAMPAIGN_ENDED = "campaign_ended"
 MAX_TEXT_REPLIES = 2
 # The context's size is estimated from the last reply's usage; an estimate above this
 # share of the compaction limit is counted exactly (one count_tokens request).
@@ -71,7 +73,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in (FINISHED, ITERATION_LIMIT)
+        return self.status in (FINISHED, ITERATION_LIMIT, CAMPAIGN_ENDED)
 
 
 @dataclass
@@ -325,7 +327,14 @@ class Agent:
         return Outcome(MODEL_ERROR, reason, s.iteration, s.usage.total, s.cost_usd)
 
     def _interrupted(self) -> Outcome:
-        """Asked to stop: the state saved after the last whole step stays resumable."""
+        """Asked to stop: because the campaign ended (the agent is done, and says why), or
+        otherwise (the state saved after the last whole step stays resumable)."""
+        try:
+            ended = stopped_by_end(self.backend.campaign().status)
+        except BackendError:
+            ended = None
+        if ended is not None:
+            return self._stop(CAMPAIGN_ENDED, ended)
         s = self.state
         self.trace.event(STOPPED, f"stopped on request at iteration {s.iteration}")
         return Outcome(STOPPED, "stopped on request", s.iteration, s.usage.total, s.cost_usd)

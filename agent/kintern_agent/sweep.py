@@ -13,7 +13,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from kintern.api.conditions import ConditionType, find_condition
 from kintern.api.data import DatasetRef
 from kintern.api.run import (
     TERMINAL_RUN_PHASES,
@@ -23,6 +22,7 @@ from kintern.api.run import (
     TrainingRunSpec,
 )
 from kintern.core.backend import BackendError, CampaignBackend
+from kintern.core.campaigns import stopped_by_end
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,8 @@ class SweepPlanner:
 
     def _ended(self) -> str | None:
         """Why the campaign has ended, as the sweep's summary; None while it runs."""
-        status = self.backend.campaign().status
-        if status.phase not in ("Succeeded", "Failed"):
-            return None
-        complete = find_condition(status.conditions, ConditionType.COMPLETE)
-        why = complete.message if complete and complete.message else status.message
-        return f"builtin/sweep stopped: the campaign ended ({why})"
+        stopped = stopped_by_end(self.backend.campaign().status)
+        return f"builtin/sweep {stopped}" if stopped else None
 
     def _check_ended(self) -> None:
         ended = self._ended()

@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from kintern_agent.agent import CONTEXT_OVERFLOW, FINISHED, STOPPED
+from kintern.api.conditions import Condition
+from kintern_agent.agent import CAMPAIGN_ENDED, CONTEXT_OVERFLOW, FINISHED, STOPPED
 from kintern_agent.backends.memory import MemoryBackend, succeeded
 from kintern_agent.factory import build_agent
 from kintern_agent.messages import Message
@@ -248,3 +249,40 @@ def test_a_stop_request_interrupts_a_wait_and_leaves_the_last_whole_step_saved(t
     assert outcome.status == STOPPED
     assert AgentState.from_json(backend.state).iteration == 1
     assert not backend.progress[-1].done
+
+
+def test_an_agent_stopped_because_its_campaign_ended_says_why_and_is_done(tmp_path, web):
+    stop = threading.Event()
+
+    def target_reached_then_stop(messages: list[Message]):
+        status = backend.campaign_object.status
+        reached = "target 0.35 reached: 0.4000 by demo-r001"
+        status.conditions.append(
+            Condition(type="Complete", status="True", reason="TargetReached", message=reached)
+        )
+        stop.set()  # what local mode does once the campaign has ended
+        return call("wait_for_runs")
+
+    script = [
+        call("create_training_run", recipe="eval", rationale="Baseline."),
+        target_reached_then_stop,
+    ]
+    backend = MemoryBackend(a_campaign())
+    agent = build_agent(
+        backend.campaign(),
+        backend,
+        trace_dir=tmp_path,
+        model=ScriptedModel(script),
+        research=research_for(web),
+        clock=StoppableClock(stop),
+        poll_s=60,
+        environ={},
+    )
+
+    outcome = agent.run(stop)
+
+    expected = "stopped: the campaign ended (target 0.35 reached: 0.4000 by demo-r001)"
+    assert (outcome.status, outcome.summary, outcome.ok) == (CAMPAIGN_ENDED, expected, True)
+    status = backend.campaign().status
+    assert status.agent_summary == expected and status.agent_done
+    assert backend.progress[-1].done
