@@ -78,7 +78,7 @@ def run(
         approvals = campaign.spec.approvals.model_copy(update={"mode": "Auto"})
         campaign.spec = campaign.spec.model_copy(update={"approvals": approvals})
     where = directory or Path(".kintern") / campaign.metadata["name"]
-    raise typer.Exit(run_campaign(campaign, where, interactive=not yes))
+    raise typer.Exit(run_campaign(campaign, where, approve_all=yes))
 
 
 def _refuse(message: str) -> None:
@@ -86,13 +86,16 @@ def _refuse(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _asker(campaign, interactive: bool):
-    """Who answers for runs that wait for a person: the terminal; without one, in Policy
+def _asker(campaign, approve_all: bool):
+    """Who answers for runs that wait for a person: --yes approves them all (a resumed
+    campaign keeps the mode it started with); else the terminal; without one, in Policy
     mode, a refusal that says why (the agent proposes what the policy approves); Auto
     needs nobody. Manual mode without a terminal cannot run: _refuse says what to do."""
-    from kintern.local.approvals import ask_in_terminal, refuse_without_terminal
+    from kintern.local.approvals import approve_all_asked, ask_in_terminal, refuse_without_terminal
 
-    if interactive and sys.stdin.isatty():
+    if approve_all:
+        return approve_all_asked
+    if sys.stdin.isatty():
         return ask_in_terminal(console)
     mode = campaign.spec.approvals.mode
     if mode == "Manual":
@@ -100,12 +103,14 @@ def _asker(campaign, interactive: bool):
     return refuse_without_terminal if mode == "Policy" else None
 
 
-def run_campaign(campaign, directory: Path, interactive: bool) -> int:
+def run_campaign(campaign, directory: Path, approve_all: bool) -> int:
     from kintern.local.agents import agent_for
     from kintern.local.report import write_report
     from kintern.local.runner import LocalRunner
+    from kintern.local.store import CampaignStore
 
-    ask = _asker(campaign, interactive)
+    store = CampaignStore(directory)
+    ask = _asker(store.campaign() if store.exists() else campaign, approve_all)
     runner = LocalRunner(campaign, directory, agent_for, ask, console)
     try:
         ended = runner.run()
@@ -130,7 +135,7 @@ def quickstart(
     if not keep:
         shutil.rmtree(qs.CAMPAIGN_DIR, ignore_errors=True)
     campaign = load_campaign(qs.EXAMPLE)
-    raise typer.Exit(run_campaign(campaign, qs.CAMPAIGN_DIR, interactive=False))
+    raise typer.Exit(run_campaign(campaign, qs.CAMPAIGN_DIR, approve_all=False))
 
 
 def dashboard(

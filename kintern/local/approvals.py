@@ -37,6 +37,12 @@ def ask_in_terminal(console: Console) -> Asker:
     return ask
 
 
+def approve_all_asked(run: TrainingRun) -> tuple[bool, str]:
+    """`kintern run --yes`: every run that waits for a person is approved (it fits the
+    budget already); this covers a resumed campaign that started in another mode."""
+    return True, ""
+
+
 def refuse_without_terminal(run: TrainingRun) -> tuple[bool, str]:
     """The answer when nobody can be asked (Policy mode, no terminal): refused with the
     reason, so the agent proposes what the policy approves instead of waiting forever."""

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from kintern.local.store import CampaignStore
+from kintern.local.validate import parse_campaign
 from tests.support.builders import campaign_dict
 
 ONE_LINER = ("--model", "builtin/sweep", "--base-model", "tiny/base", "--benchmark", "toy")
@@ -100,3 +102,21 @@ def test_in_policy_mode_what_the_policy_leaves_to_a_person_is_refused_with_why(t
     message = run["status"]["message"]
     assert "nobody can approve it here (kintern run has no terminal)" in message
     assert "maxGpuHoursPerRun 1" in message
+
+
+def test_yes_approves_the_runs_of_a_resumed_campaign_that_started_in_manual_mode(tmp_path):
+    (tmp_path / "script.yaml").write_text(SCRIPT)
+    spec = campaign_dict(
+        "manual",
+        **{"agent": {"model": f"scripted/{tmp_path / 'script.yaml'}"}, "approvals.mode": "Manual"},
+    )
+    (tmp_path / "manual.yaml").write_text(yaml.safe_dump(spec))
+    # It started in a terminal, in Manual mode, and was stopped before any run.
+    CampaignStore(tmp_path / ".kintern" / "manual").init(parse_campaign(spec, "manual.yaml"))
+
+    done = _kintern("run", "manual.yaml", "--yes", cwd=tmp_path)
+
+    assert "report:" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+    run = json.loads((tmp_path / ".kintern/manual/runs/manual-r001/run.json").read_text())
+    assert run["metadata"]["annotations"]["kintern.dev/approve"] == "true"
+    assert run["status"]["phase"] not in ("AwaitingApproval", "Rejected")
