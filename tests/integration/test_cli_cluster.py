@@ -79,11 +79,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def _kubectl(cluster, installed: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _kubectl(
+    cluster, installed: Path, *args: str, kubeconfig_env: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """kubectl as a person runs it: the installed package's bin/ on the PATH."""
     env = {
         **os.environ,
-        "KUBECONFIG": str(cluster.kubeconfig),
+        "KUBECONFIG": str(kubeconfig_env or cluster.kubeconfig),
         "PATH": f"{installed / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "PYTHONPATH": str(installed),  # the installed package, not this checkout
     }
@@ -102,7 +104,11 @@ def test_kubectl_kintern_approves_and_shows_runs(cluster, namespace, installed, 
         approve = _kubectl(cluster, installed, "kintern", "approve", "demo-r001", "-n", namespace)
         assert approve.returncode == 0, approve.stderr
         approved = admin.wait_run("demo-r001", "Running")
-        status = _kubectl(cluster, installed, "kintern", "status", "demo", "-n", namespace)
+        # The cluster named by --kubeconfig, as kubectl would take it, not KUBECONFIG's.
+        status = _kubectl(
+            cluster, installed, "kintern", "status", "demo", "-n", namespace,
+            "--kubeconfig", str(cluster.kubeconfig), kubeconfig_env=tmp_path / "elsewhere",
+        )  # fmt: skip
     missing = _kubectl(cluster, installed, "kintern", "approve", "no-such-run", "-n", namespace)
 
     assert approve.stdout.strip() == "trainingrun/demo-r001 approved"
