@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from smolagents.tools import validate_tool_arguments
 
 from kintern.core.backend import BackendError, CampaignBackend
+from kintern.core.campaigns import stopped_by_end
 from kintern_agent import prompts
 from kintern_agent.compaction import CompactionPolicy, ContextOverflow, compact
 from kintern_agent.display import Display
 from kintern_agent.guard import Repetition, RepetitionGuard
 from kintern_agent.messages import Message, Reply, ToolCall, tool_result, user
 from kintern_agent.outputs import DEFAULT_MAX_OUTPUT_CHARS, OutputStore, clip
-from kintern_agent.providers.base import ChatModel, ModelError
+from kintern_agent.providers.base import ChatModel, ModelError, estimate_tokens
 from kintern_agent.providers.pricing import cost_usd
 from kintern_agent.redact import Redactor
 from kintern_agent.state import AgentState
@@ -45,7 +46,11 @@ CONTEXT_OVERFLOW = "context_overflow"
 REPETITION = "repetition"
 MODEL_ERROR = "model_error"
 STOPPED = "stopped"
+CAMPAIGN_ENDED = "campaign_ended"
 MAX_TEXT_REPLIES = 2
+# The context's size is estimated from the last reply's usage; an estimate above this
+# share of the compaction limit is counted exactly (one count_tokens request).
+COUNT_NEAR_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in (FINISHED, ITERATION_LIMIT)
+        return self.status in (FINISHED, ITERATION_LIMIT, CAMPAIGN_ENDED)
 
 
 @dataclass
@@ -151,6 +156,7 @@ class Agent:
         s.iteration += 1
         self._charge(reply)
         s.messages.append(reply.message)
+        self._measured(reply.usage.total if reply.usage.input_tokens else 0)
         if reply.message.tool_calls:
             s.text_replies = 0
             result = self._call_tools(reply.message.tool_calls)
@@ -244,14 +250,19 @@ class Agent:
         return StepResult(calls=[], notes=[nudge])
 
     def _fit_context(self) -> int:
-        """The context's size in tokens, compacting it first when it is over the limit."""
-        tokens = self.model.count_tokens(self.state.messages, self.tools)
+        """The context's size in tokens, compacting it first when it is over the limit.
+        Counted exactly only when the estimate comes near the limit."""
+        tokens = self._estimated_context()
+        if tokens >= COUNT_NEAR_SHARE * self.policy.limit_tokens:
+            tokens = self.model.count_tokens(self.state.messages, self.tools)
+            self._measured(tokens)
         if tokens <= self.policy.limit_tokens:
             return tokens
         runs = ", ".join(self.state.runs.created) or "none"
         done = compact(self.state.messages, self.model, self.tools, self.policy, runs, tokens)
         self.state.messages = done.messages
         self.state.compactions += 1
+        self._measured(done.after_tokens)
         self._charge(Reply(message=Message(role="assistant"), usage=done.usage))
         message = (
             f"compacted the context from {done.before_tokens} to {done.after_tokens} tokens "
@@ -266,6 +277,18 @@ class Agent:
         )
         self.display.event("compaction", message)
         return done.after_tokens
+
+    def _estimated_context(self) -> int:
+        """The last measured size (a reply's prompt and output, or a count) plus an
+        estimate of the messages added since; an estimate of everything when unmeasured."""
+        s = self.state
+        if s.context_tokens and s.context_messages <= len(s.messages):
+            return s.context_tokens + estimate_tokens(s.messages[s.context_messages :])
+        return estimate_tokens(s.messages, self.tools)
+
+    def _measured(self, tokens: int) -> None:
+        """The context as it is now takes `tokens` (0: unknown, the provider said nothing)."""
+        self.state.context_tokens, self.state.context_messages = tokens, len(self.state.messages)
 
     def _charge(self, reply: Reply) -> None:
         self.state.usage = self.state.usage + reply.usage
@@ -304,7 +327,14 @@ class Agent:
         return Outcome(MODEL_ERROR, reason, s.iteration, s.usage.total, s.cost_usd)
 
     def _interrupted(self) -> Outcome:
-        """Asked to stop: the state saved after the last whole step stays resumable."""
+        """Asked to stop: because the campaign ended (the agent is done, and says why), or
+        otherwise (the state saved after the last whole step stays resumable)."""
+        try:
+            ended = stopped_by_end(self.backend.campaign().status)
+        except BackendError:
+            ended = None
+        if ended is not None:
+            return self._stop(CAMPAIGN_ENDED, ended)
         s = self.state
         self.trace.event(STOPPED, f"stopped on request at iteration {s.iteration}")
         return Outcome(STOPPED, "stopped on request", s.iteration, s.usage.total, s.cost_usd)

@@ -82,9 +82,11 @@ def run_agent(
         campaign = backend.campaign()
         display = RichDisplay(console) if interactive else LogDisplay()
         agent = build_agent(campaign, backend, trace_dir=trace_dir, model=model, display=display)
-    except (BackendError, ModelError) as e:
+    except BackendError as e:
         console.print(f"the agent cannot start: {e}")
         return EXIT_CANNOT_START
+    except ModelError as e:
+        return cannot_start(backend, console, f"the agent cannot start: {e}", e.transient)
     try:
         outcome = agent.run()
     finally:
@@ -94,6 +96,21 @@ def run_agent(
         f"tokens, ${outcome.cost_usd:.2f}; trace in {trace_dir}\n{outcome.summary}"
     )
     return EXIT_OK if outcome.ok else EXIT_STOPPED
+
+
+def cannot_start(backend: CampaignBackend, console: Console, reason: str, transient: bool) -> int:
+    """Say why the agent cannot start; when a restart cannot help either (the model is
+    unknown, its packages are missing), end the campaign's agent with that reason, so the
+    campaign's status says it instead of a crash-looping pod."""
+    console.print(reason)
+    if not transient:
+        try:
+            usage = backend.campaign().status.usage
+            spent = (usage.agent_iterations, usage.agent_tokens, usage.agent_cost_usd)
+            backend.report_progress(*spent, reason, done=True)
+        except BackendError as e:
+            console.print(f"(and the campaign could not be told: {e})")
+    return EXIT_CANNOT_START
 
 
 def local_agent(

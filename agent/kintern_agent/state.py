@@ -50,6 +50,9 @@ class AgentState:
     done: bool = False
     stop_reason: str | None = None
     summary: str | None = None
+    # The context's last measured size in tokens and how many messages it had then.
+    context_tokens: int = 0
+    context_messages: int = 0
 
     def to_json(self) -> str:
         return json.dumps(
@@ -70,6 +73,8 @@ class AgentState:
                 "done": self.done,
                 "stopReason": self.stop_reason,
                 "summary": self.summary,
+                "contextTokens": self.context_tokens,
+                "contextMessages": self.context_messages,
             }
         )
 
@@ -91,4 +96,6 @@ class AgentState:
             done=data["done"],
             stop_reason=data["stopReason"],
             summary=data["summary"],
+            context_tokens=data.get("contextTokens", 0),
+            context_messages=data.get("contextMessages", 0),
         )

@@ -5,7 +5,8 @@ epochs, then the data mix (each round starting from the best so far, and a branc
 loses is not pursued further), and ends with a final evaluation of the best checkpoint.
 It keeps no memory of its own: every decision is derived from the runs that exist, and
 run names are deterministic, so a restarted planner continues where it stopped and never
-creates a run twice.
+creates a run twice. When the campaign ends under it (target, budget, deadline), it
+stops and reports why as its summary.
 """
 
 import logging
@@ -21,6 +22,7 @@ from kintern.api.run import (
     TrainingRunSpec,
 )
 from kintern.core.backend import BackendError, CampaignBackend
+from kintern.core.campaigns import stopped_by_end
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepSettings:
     poll_seconds: float = 1.0
+
+
+class CampaignEnded(Exception):
+    """The campaign ended while the sweep planned; the message says why, for its summary."""
 
 
 @dataclass
@@ -67,7 +73,18 @@ class SweepPlanner:
             share = min(share, limit)
         return round(max(0.01, min(1.0, share)), 4)
 
+    def _ended(self) -> str | None:
+        """Why the campaign has ended, as the sweep's summary; None while it runs."""
+        stopped = stopped_by_end(self.backend.campaign().status)
+        return f"builtin/sweep {stopped}" if stopped else None
+
+    def _check_ended(self) -> None:
+        ended = self._ended()
+        if ended is not None:
+            raise CampaignEnded(ended)
+
     def _submit(self, suffix: str, spec: TrainingRunSpec) -> TrainingRun:
+        self._check_ended()
         self.iterations += 1
         self.backend.report_progress(self.iterations, 0, 0.0)
         return self.backend.create_run(f"{self.name}-{suffix}", spec)
@@ -77,6 +94,7 @@ class SweepPlanner:
             runs = [self.backend.get_run(n) for n in names]
             if all(r.status.phase in TERMINAL_RUN_PHASES for r in runs):
                 return runs
+            self._check_ended()
             if self.stop.wait(self.settings.poll_seconds):
                 raise InterruptedError("the planner was stopped")
 
@@ -108,8 +126,13 @@ class SweepPlanner:
             return summary
         try:
             summary = self._plan()
+        except CampaignEnded as ended:
+            summary = str(ended)
         except InterruptedError:
-            return "stopped"
+            ended = self._ended()
+            if ended is None:
+                return "stopped"  # asked to stop while the campaign goes on: resumable
+            summary = ended
         self.backend.report_progress(self.iterations, 0, 0.0, summary, done=True)
         return summary
 

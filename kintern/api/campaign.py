@@ -257,8 +257,28 @@ class Output(ApiModel):
     )
 
 
+def _policy_limit_fits_budget(spec: "CampaignSpec") -> bool:
+    approvals = spec.approvals
+    if approvals.mode != "Policy" or "policy" not in approvals.model_fields_set:
+        return True  # as the CEL rule: no policy object given, nothing to check
+    return approvals.policy.max_gpu_hours_per_run <= spec.budget.gpu_hours
+
+
 class CampaignSpec(ApiModel):
     """spec of a PostTrainingCampaign."""
+
+    __rules__: ClassVar[list[CrossFieldRule]] = [
+        CrossFieldRule(
+            cel="!has(self.approvals) || !has(self.approvals.policy) "
+            "|| self.approvals.mode != 'Policy' "
+            "|| self.approvals.policy.maxGpuHoursPerRun <= self.budget.gpuHours",
+            message="maxGpuHoursPerRun is more than the whole budget (budget.gpuHours), so "
+            "this limit can never apply: a run that large never fits the budget. Set "
+            "approvals.policy.maxGpuHoursPerRun to at most budget.gpuHours",
+            field_path=".approvals.policy.maxGpuHoursPerRun",
+            holds=_policy_limit_fits_budget,
+        )
+    ]
 
     goal: str = Field(min_length=1, description="goal: the task for the agent, in words.")
     base_model: str = Field(

@@ -63,6 +63,11 @@ class TrainingResult(ApiModel):
     )
     diagnosis: Diagnosis = Field(default_factory=Diagnosis, description="diagnosis.")
     checkpoint: str | None = Field(default=None, description="checkpoint: where the model is.")
+    data_files: list[str] | None = Field(
+        default=None,
+        description="dataFiles: the data a custom run's script wrote (KINTERN_OUTPUT_DIR); "
+        "a later run trains on one by naming its path in spec.datasets.",
+    )
     decontamination: DecontaminationSummary | None = Field(
         default=None, description="decontamination: the overlap check."
     )

@@ -1,5 +1,10 @@
 """`kintern approve | reject | status | report`: the same annotations and status a person
-reads with kubectl, for people who prefer a short command, and the campaign's report."""
+reads with kubectl, for people who prefer a short command, and a campaign's report; also
+`kubectl kintern ...` (kubectl_plugin).
+
+The cluster is the current kubeconfig context's (KUBECONFIG, ~/.kube/config, or the pod's
+ServiceAccount), or the one named by --kubeconfig and --context, as with kubectl.
+"""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,25 +19,50 @@ GROUP, VERSION = "kintern.dev", "v1alpha1"
 Namespace = Annotated[
     str | None, typer.Option("--namespace", "-n", help="Namespace (default: the context's).")
 ]
+Kubeconfig = Annotated[
+    Path | None, typer.Option(help="kubeconfig file (default: KUBECONFIG or ~/.kube/config).")
+]
+Context = Annotated[str | None, typer.Option(help="kubeconfig context (default: the current).")]
 
 
-def _client(namespace: str | None) -> tuple[Any, str]:
+def _client(
+    namespace: str | None, kubeconfig: Path | None = None, context: str | None = None
+) -> tuple[Any, str]:
     from kubernetes import client, config
 
-    config.load_config()
+    if kubeconfig or context:
+        config.load_kube_config(str(kubeconfig) if kubeconfig else None, context)
+    else:
+        config.load_config()
     if namespace is None:
-        try:
-            _, context = config.list_kube_config_contexts()
-            namespace = context["context"].get("namespace", "default")
-        except config.ConfigException:
-            namespace = "default"
+        namespace = _context_namespace(kubeconfig, context)
     return client.CustomObjectsApi(), namespace or "default"
 
 
-def _annotate(run: str, namespace: str | None, annotations: dict[str, str | None]) -> None:
+def _context_namespace(kubeconfig: Path | None, context: str | None) -> str:
+    """The namespace the kubeconfig context sets, as kubectl defaults to it."""
+    from kubernetes import config
+
+    try:
+        contexts, current = config.list_kube_config_contexts(
+            str(kubeconfig) if kubeconfig else None
+        )
+    except config.ConfigException:
+        return "default"
+    chosen = next((c for c in contexts if c["name"] == context), current) if context else current
+    return str(chosen["context"].get("namespace", "default"))
+
+
+def _annotate(
+    run: str,
+    namespace: str | None,
+    annotations: dict[str, str | None],
+    kubeconfig: Path | None,
+    context: str | None,
+) -> None:
     from kubernetes.client.exceptions import ApiException
 
-    api, ns = _client(namespace)
+    api, ns = _client(namespace, kubeconfig, context)
     body = {"metadata": {"annotations": annotations}}
     try:
         api.patch_namespaced_custom_object(GROUP, VERSION, ns, "trainingruns", run, body)
@@ -42,10 +72,13 @@ def _annotate(run: str, namespace: str | None, annotations: dict[str, str | None
 
 
 def approve(
-    run: Annotated[str, typer.Argument(help="TrainingRun name.")], namespace: Namespace = None
+    run: Annotated[str, typer.Argument(help="TrainingRun name.")],
+    namespace: Namespace = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
 ) -> None:
     """Approve a run (writes kintern.dev/approve=true)."""
-    _annotate(run, namespace, {APPROVE_ANNOTATION: "true"})
+    _annotate(run, namespace, {APPROVE_ANNOTATION: "true"}, kubeconfig, context)
     typer.echo(f"trainingrun/{run} approved")
 
 
@@ -53,20 +86,24 @@ def reject(
     run: Annotated[str, typer.Argument(help="TrainingRun name.")],
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why; shown to the agent.")],
     namespace: Namespace = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
 ) -> None:
     """Reject a run (writes kintern.dev/reject=REASON)."""
-    _annotate(run, namespace, {REJECT_ANNOTATION: reason})
+    _annotate(run, namespace, {REJECT_ANNOTATION: reason}, kubeconfig, context)
     typer.echo(f"trainingrun/{run} rejected")
 
 
 def status(
     campaign: Annotated[str, typer.Argument(help="PostTrainingCampaign name.")],
     namespace: Namespace = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
 ) -> None:
     """Show a campaign and its runs."""
     from kubernetes.client.exceptions import ApiException
 
-    api, ns = _client(namespace)
+    api, ns = _client(namespace, kubeconfig, context)
     try:
         body = api.get_namespaced_custom_object(
             GROUP, VERSION, ns, "posttrainingcampaigns", campaign
@@ -108,6 +145,8 @@ def _read(api: Any, ns: str, plural: str, name: str) -> dict[str, Any]:
 def report(
     campaign: Annotated[str, typer.Argument(help="PostTrainingCampaign name.")],
     namespace: Namespace = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Directory for report.md and report.png."),
@@ -119,7 +158,7 @@ def report(
     from kintern.api.run import TrainingRun
     from kintern.local.report import render_report
 
-    api, ns = _client(namespace)
+    api, ns = _client(namespace, kubeconfig, context)
     body = _read(api, ns, "posttrainingcampaigns", campaign)
     items = api.list_namespaced_custom_object(
         GROUP, VERSION, ns, "trainingruns", label_selector=f"kintern.dev/campaign={campaign}"
@@ -138,3 +177,9 @@ def report(
         ),
     )
     typer.echo(f"report: {path}  plot: {path.with_suffix('.png')}")
+
+
+def add_commands(app: typer.Typer) -> None:
+    """Add approve, reject, status and report to `app` (the kintern command, the kubectl plugin)."""
+    for command in (approve, reject, status, report):
+        app.command()(command)

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,15 +10,24 @@ import typer
 from rich.console import Console
 
 console = Console()
+NO_APPROVER = (
+    "no terminal to ask for approvals, and approvals.mode is Manual, so every run would wait "
+    "for a person forever. Pass --yes to approve every run that fits the budget, or give the "
+    "campaign a policy that decides: approvals.mode Policy (the policy approves runs up to "
+    "approvals.policy.maxGpuHoursPerRun) or Auto."
+)
 
 
-def _campaign_from_flags(goal: str, model: str, base_model: str, benchmark: str, gpu_hours: float):
+def _campaign_from_flags(
+    goal: str, name: str | None, model: str, base_model: str, benchmark: str, gpu_hours: float
+):
+    from kintern.api.names import campaign_name_from_goal
     from kintern.local.validate import parse_campaign
 
     data = {
         "apiVersion": "kintern.dev/v1alpha1",
         "kind": "PostTrainingCampaign",
-        "metadata": {"name": "campaign"},
+        "metadata": {"name": name or campaign_name_from_goal(goal)},
         "spec": {
             "goal": goal,
             "baseModel": base_model,
@@ -38,6 +48,10 @@ def run(
         Path | None,
         typer.Option("--dir", help="Campaign directory (default: .kintern/<campaign name>)."),
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Campaign name (shorthand; default: made from the goal's words)."),
+    ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Approve every run that fits the budget (Auto).")
     ] = False,
@@ -47,37 +61,56 @@ def run(
     gpu_hours: Annotated[float, typer.Option(help="GPU-hour budget (shorthand).")] = 10.0,
 ) -> None:
     """Run a campaign on this machine: same spec, agent, trainer, approvals and budgets."""
+    from kintern.api.names import campaign_name_problem
     from kintern.local.validate import SpecError, load_campaign
 
+    problem = campaign_name_problem(name) if name is not None else None
+    if problem:
+        _refuse(f"--name {problem}")
     try:
         if base_model:
-            campaign = _campaign_from_flags(target, model, base_model, benchmark, gpu_hours)
+            campaign = _campaign_from_flags(target, name, model, base_model, benchmark, gpu_hours)
         else:
             campaign = load_campaign(Path(target))
     except SpecError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        _refuse(str(err))
     if yes:
         approvals = campaign.spec.approvals.model_copy(update={"mode": "Auto"})
         campaign.spec = campaign.spec.model_copy(update={"approvals": approvals})
     where = directory or Path(".kintern") / campaign.metadata["name"]
-    raise typer.Exit(run_campaign(campaign, where, interactive=not yes))
+    raise typer.Exit(run_campaign(campaign, where, approve_all=yes))
 
 
-def run_campaign(campaign, directory: Path, interactive: bool) -> int:
-    import sys
+def _refuse(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
 
+
+def _asker(campaign, approve_all: bool):
+    """Who answers for runs that wait for a person: --yes approves them all (a resumed
+    campaign keeps the mode it started with); else the terminal; without one, in Policy
+    mode, a refusal that says why (the agent proposes what the policy approves); Auto
+    needs nobody. Manual mode without a terminal cannot run: _refuse says what to do."""
+    from kintern.local.approvals import approve_all_asked, ask_in_terminal, refuse_without_terminal
+
+    if approve_all:
+        return approve_all_asked
+    if sys.stdin.isatty():
+        return ask_in_terminal(console)
+    mode = campaign.spec.approvals.mode
+    if mode == "Manual":
+        _refuse(NO_APPROVER)
+    return refuse_without_terminal if mode == "Policy" else None
+
+
+def run_campaign(campaign, directory: Path, approve_all: bool) -> int:
     from kintern.local.agents import agent_for
-    from kintern.local.approvals import ask_in_terminal
     from kintern.local.report import write_report
     from kintern.local.runner import LocalRunner
+    from kintern.local.store import CampaignStore
 
-    ask = ask_in_terminal(console) if interactive and sys.stdin.isatty() else None
-    if interactive and ask is None and campaign.spec.approvals.mode != "Auto":
-        console.print(
-            "[yellow]no terminal to ask in: runs that need a person will wait; "
-            "use --yes to approve what fits the budget[/yellow]"
-        )
+    store = CampaignStore(directory)
+    ask = _asker(store.campaign() if store.exists() else campaign, approve_all)
     runner = LocalRunner(campaign, directory, agent_for, ask, console)
     try:
         ended = runner.run()
@@ -102,7 +135,7 @@ def quickstart(
     if not keep:
         shutil.rmtree(qs.CAMPAIGN_DIR, ignore_errors=True)
     campaign = load_campaign(qs.EXAMPLE)
-    raise typer.Exit(run_campaign(campaign, qs.CAMPAIGN_DIR, interactive=False))
+    raise typer.Exit(run_campaign(campaign, qs.CAMPAIGN_DIR, approve_all=False))
 
 
 def dashboard(

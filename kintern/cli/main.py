@@ -76,10 +76,7 @@ def agent(
     raise typer.Exit(agent_main(campaign, namespace, kubeconfig, trace_dir))
 
 
-app.command()(kubectl_like.approve)
-app.command()(kubectl_like.reject)
-app.command()(kubectl_like.status)
-app.command()(kubectl_like.report)
+kubectl_like.add_commands(app)
 app.command()(local_commands.run)
 app.command()(local_commands.quickstart)
 app.command()(local_commands.dashboard)

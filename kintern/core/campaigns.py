@@ -265,3 +265,12 @@ def _message(status: CampaignStatus, budget: float) -> str:
     if complete and complete.status == "True":
         parts.insert(0, f"ended: {complete.message}")
     return "; ".join(parts)
+
+
+def stopped_by_end(status: CampaignStatus) -> str | None:
+    """An agent's summary when it stops because its campaign ended (target, budget,
+    deadline), saying why; None while the campaign goes on."""
+    complete = find_condition(status.conditions, ConditionType.COMPLETE)
+    if complete is None or complete.status != "True":
+        return None
+    return f"stopped: the campaign ended ({complete.message or complete.reason})"

@@ -37,6 +37,19 @@ def ask_in_terminal(console: Console) -> Asker:
     return ask
 
 
+def approve_all_asked(run: TrainingRun) -> tuple[bool, str]:
+    """`kintern run --yes`: every run that waits for a person is approved (it fits the
+    budget already); this covers a resumed campaign that started in another mode."""
+    return True, ""
+
+
+def refuse_without_terminal(run: TrainingRun) -> tuple[bool, str]:
+    """The answer when nobody can be asked (Policy mode, no terminal): refused with the
+    reason, so the agent proposes what the policy approves instead of waiting forever."""
+    why = run.status.message or "it needs a person's approval"
+    return False, f"nobody can approve it here (kintern run has no terminal): {why}"
+
+
 def record(store: CampaignStore, run: TrainingRun, approved: bool, reason: str) -> None:
     """Write the answer exactly as kubectl annotate would, plus who answered."""
     who = {APPROVED_BY_ANNOTATION: getpass.getuser()}

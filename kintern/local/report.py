@@ -87,13 +87,15 @@ def _run_rows(runs: list[TrainingRun]) -> list[str]:
     return rows
 
 
-def _lineage(best: TrainingRun | None, request_of: Callable[[str], str]) -> list[str]:
+def _lineage(
+    best: TrainingRun | None, base_model: str, request_of: Callable[[str], str]
+) -> list[str]:
     if best is None:
         return ["No run succeeded, so there is no best model."]
     spec = best.spec
+    start = f"`{spec.model}`" if spec.model else f"the base model `{base_model}`"
     lines = [
-        f"- run: `{best.metadata['name']}` ({spec.recipe}), "
-        f"started from `{spec.model or 'the base model'}`",
+        f"- run: `{best.metadata['name']}` ({spec.recipe}), started from {start}",
         f"- checkpoint: `{best.status.result.checkpoint if best.status.result else '-'}`",
         "- data: " + (", ".join(f"`{d.name}` (weight {d.weight:g})" for d in spec.datasets) or "-"),
         "- hyperparameters: `" + json.dumps(spec.hyperparameters.to_dict(), sort_keys=True) + "`",
@@ -167,7 +169,7 @@ def render_report(
         *_run_rows(runs),
         "",
         "## Lineage of the best model",
-        *_lineage(best, request_of),
+        *_lineage(best, spec.base_model, request_of),
         "",
         "## Decontamination",
         *_decontamination(runs),

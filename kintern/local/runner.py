@@ -28,6 +28,8 @@ from kintern.local.executor import LocalExecutor
 from kintern.local.store import CampaignStore
 
 log = logging.getLogger(__name__)
+# How long a stopped agent gets to report its last words (its summary) before the report.
+AGENT_STOP_WAIT_S = 10.0
 AgentFactory = Callable[[LocalBackend, threading.Event], Callable[[], str]]
 
 
@@ -94,6 +96,8 @@ class LocalRunner:
         finally:
             self.agent_stop.set()
             self.executor.stop_all()
+            if self.agent.thread.ident is not None:
+                self.agent.thread.join(AGENT_STOP_WAIT_S)
         return self.store.campaign()
 
     def _step(self, live: Live) -> bool:

@@ -1,8 +1,12 @@
 """`kintern agent`'s entry points: headless and interactive runs, and clean refusals."""
 
+import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
+from kintern.core.campaigns import Snapshot, plan_campaign
+from kintern.core.workload import AgentState
 from kintern_agent.backends.memory import MemoryBackend
 from kintern_agent.cli import (
     EXIT_CANNOT_START,
@@ -68,6 +72,27 @@ def test_it_refuses_to_start_without_a_campaign_or_a_model(tmp_path, monkeypatch
     backend = MemoryBackend(a_campaign(agent={"model": "gemini/pro"}))
     assert run_agent(backend, trace_dir=tmp_path) == EXIT_CANNOT_START
     assert "unknown model 'gemini/pro'" in capsys.readouterr().err
+
+
+def test_a_local_model_without_torch_ends_the_campaign_saying_what_to_do(
+    tmp_path, monkeypatch, capsys
+):
+    for package in ("torch", "transformers"):  # as in the agent image: neither is installed
+        monkeypatch.setitem(sys.modules, package, None)
+    backend = MemoryBackend(a_campaign(agent={"model": "local/Qwen/Qwen3-8B"}))
+
+    assert run_agent(backend, trace_dir=tmp_path) == EXIT_CANNOT_START
+
+    said = " ".join(capsys.readouterr().err.split())
+    assert "agent.model 'local/Qwen/Qwen3-8B' runs the model inside the agent" in said
+    assert "needs torch and transformers" in said and "agent.endpoint" in said
+    campaign = backend.campaign()
+    assert campaign.status.agent_done
+    plan = plan_campaign(
+        Snapshot(campaign, [], {}, AgentState(exists=True, failed=True), datetime.now(UTC))
+    )
+    assert plan.status.phase == "Failed" and not plan.agent_should_run
+    assert "needs torch and transformers" in plan.status.message
 
 
 def test_local_mode_runs_the_agent_as_thread_work_that_stops_on_request(tmp_path):

@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from kintern_agent.agent import CONTEXT_OVERFLOW, FINISHED, STOPPED
+from kintern.api.conditions import Condition
+from kintern_agent.agent import CAMPAIGN_ENDED, CONTEXT_OVERFLOW, FINISHED, STOPPED
 from kintern_agent.backends.memory import MemoryBackend, succeeded
 from kintern_agent.factory import build_agent
 from kintern_agent.messages import Message
@@ -57,6 +58,52 @@ def test_a_long_history_is_compacted_keeping_system_task_runs_and_last_steps(tmp
     assert len(after_compaction) < len(model.calls[-2])
     shown_to_summarizer = model.summary_calls[0][1].text
     assert "create_training_run" in shown_to_summarizer
+
+
+class CountingModel(ScriptedModel):
+    """A scripted model that records every count_tokens request (each one a paid API call
+    on Anthropic's side)."""
+
+    def __init__(self, script) -> None:
+        super().__init__(script)
+        self.counted: list[int] = []
+
+    def count_tokens(self, messages, tools) -> int:
+        self.counted.append(super().count_tokens(messages, tools))
+        return self.counted[-1]
+
+
+def counting_agent(tmp_path, web, script, limit: int):
+    campaign = a_campaign(agent={"model": "scripted/none.yaml", "compactAtTokens": limit})
+    model = CountingModel(script)
+    agent = build_agent(
+        campaign,
+        MemoryBackend(campaign),
+        trace_dir=tmp_path / "trace",
+        model=model,
+        research=research_for(web),
+        clock=StoppableClock(threading.Event()),
+        environ={},
+    )
+    return agent, model
+
+
+def test_tokens_are_counted_only_near_the_compaction_threshold(tmp_path, web):
+    short = [call("search_papers", query="GPQA"), call("finish", summary="done")]
+    agent, model = counting_agent(tmp_path / "short", web, short, limit=100_000)
+    assert agent.run().status == FINISHED
+    assert model.counted == [], "a context far under the limit needs no count_tokens request"
+
+    agent, model = counting_agent(tmp_path / "long", web, itertools.repeat(researcher), 8000)
+    assert agent.run().status == FINISHED
+    compaction = next(e for e in agent.trace.jsonl.read_text().splitlines() if '"compaction"' in e)
+    before, after = _counts(compaction)
+    steps = len(model.calls)
+    print(f"\n{steps} steps, {len(model.counted)} count_tokens requests: {model.counted}")
+    assert before > 8000 and after in model.counted
+    near = [n for n in model.counted if n != after]
+    assert near and all(n >= 0.85 * 8000 for n in near), "counted far from the threshold"
+    assert len(model.counted) < steps / 2
 
 
 def test_compaction_that_cannot_fit_stops_instead_of_looping(tmp_path, web):
@@ -202,3 +249,40 @@ def test_a_stop_request_interrupts_a_wait_and_leaves_the_last_whole_step_saved(t
     assert outcome.status == STOPPED
     assert AgentState.from_json(backend.state).iteration == 1
     assert not backend.progress[-1].done
+
+
+def test_an_agent_stopped_because_its_campaign_ended_says_why_and_is_done(tmp_path, web):
+    stop = threading.Event()
+
+    def target_reached_then_stop(messages: list[Message]):
+        status = backend.campaign_object.status
+        reached = "target 0.35 reached: 0.4000 by demo-r001"
+        status.conditions.append(
+            Condition(type="Complete", status="True", reason="TargetReached", message=reached)
+        )
+        stop.set()  # what local mode does once the campaign has ended
+        return call("wait_for_runs")
+
+    script = [
+        call("create_training_run", recipe="eval", rationale="Baseline."),
+        target_reached_then_stop,
+    ]
+    backend = MemoryBackend(a_campaign())
+    agent = build_agent(
+        backend.campaign(),
+        backend,
+        trace_dir=tmp_path,
+        model=ScriptedModel(script),
+        research=research_for(web),
+        clock=StoppableClock(stop),
+        poll_s=60,
+        environ={},
+    )
+
+    outcome = agent.run(stop)
+
+    expected = "stopped: the campaign ended (target 0.35 reached: 0.4000 by demo-r001)"
+    assert (outcome.status, outcome.summary, outcome.ok) == (CAMPAIGN_ENDED, expected, True)
+    status = backend.campaign().status
+    assert status.agent_summary == expected and status.agent_done
+    assert backend.progress[-1].done

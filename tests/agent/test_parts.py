@@ -1,10 +1,14 @@
-"""Small parts of the agent: redaction, cut outputs, saved state, compaction's split."""
+"""Small parts of the agent: redaction, cut outputs, saved state, compaction's split, and
+what the system prompt promises."""
 
+from kintern.api.run import Decontamination, TrainingRunSpec
 from kintern_agent.compaction import split
+from kintern_agent.factory import fresh_state
 from kintern_agent.messages import Message, ToolCall, Usage, system, tool_result, user
 from kintern_agent.outputs import OutputStore, clip
 from kintern_agent.redact import Redactor
 from kintern_agent.state import AgentState, RunBook
+from tests.agent.helpers import a_campaign
 
 
 def test_secret_values_from_the_environment_and_key_shapes_are_redacted():
@@ -71,3 +75,12 @@ def test_compaction_keeps_head_and_tail_and_never_orphans_tool_results():
     assert [m.text for m in head] == ["s", "task"]
     assert tail[0].role == "assistant" and [m.text for m in tail] == ["step 4", "r4"]
     assert len(head) + len(middle) + len(tail) == len(messages)
+
+
+def test_the_system_prompt_says_what_decontamination_does():
+    prompt = " ".join(fresh_state(a_campaign()).messages[0].text.split())
+    # The agent's tools never set spec.decontamination: its runs get the default mode.
+    assert TrainingRunSpec(campaign="demo", recipe="eval").decontamination == Decontamination()
+    assert Decontamination().mode == "drop"
+    assert "drops the rows that overlap (or fails the run, when its decontamination" in prompt
+    assert "scores as the base model" not in prompt

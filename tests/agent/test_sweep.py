@@ -1,8 +1,11 @@
 """builtin/sweep: baseline, learning rates, epochs on the contenders only, final evaluation;
 and a restarted planner that continues without creating any run twice."""
 
+import threading
+
+from kintern.api.conditions import Condition
 from kintern.api.result import Diagnosis
-from kintern_agent.backends.memory import MemoryBackend, failed, succeeded
+from kintern_agent.backends.memory import MemoryBackend, awaiting_approval, failed, succeeded
 from kintern_agent.sweep import SweepPlanner, SweepSettings
 from tests.support.builders import campaign
 
@@ -63,3 +66,38 @@ def test_without_data_the_sweep_says_what_is_missing():
     backend = MemoryBackend(_campaign(datasets=[]), [])
     assert "spec.datasets" in SweepPlanner(backend, settings=FAST).run()
     assert backend.list_runs() == []
+
+
+class EndsAtFirstSft(MemoryBackend):
+    """A campaign that reaches its target while the first SFT run trains."""
+
+    def create_run(self, name, spec):
+        run = super().create_run(name, spec)
+        if name == "demo-lr1":
+            status = self.campaign_object.status
+            status.phase, status.message = "Succeeded", "ended: target 0.9 reached"
+            reached = "target 0.9 reached: 0.9500 by demo-lr1"
+            status.conditions.append(
+                Condition(type="Complete", status="True", reason="TargetReached", message=reached)
+            )
+        return run
+
+
+def test_a_sweep_whose_campaign_ends_stops_and_says_why():
+    backend = EndsAtFirstSft(_campaign(), [succeeded(0.25), awaiting_approval()])
+
+    summary = SweepPlanner(backend, settings=FAST).run()
+
+    assert _names(backend) == ["demo-baseline", "demo-lr1"], "nothing after the end"
+    expected = "builtin/sweep stopped: the campaign ended (target 0.9 reached: 0.9500 by demo-lr1)"
+    assert summary == expected
+    status = backend.campaign().status
+    assert status.agent_summary == expected and status.agent_done
+
+
+def test_a_sweep_asked_to_stop_while_its_campaign_runs_reports_nothing():
+    stop = threading.Event()
+    stop.set()
+    backend = MemoryBackend(_campaign(), [awaiting_approval()])
+    assert SweepPlanner(backend, stop, FAST).run() == "stopped"
+    assert backend.campaign().status.agent_summary is None, "it resumes: no final word yet"

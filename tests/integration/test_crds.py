@@ -88,6 +88,12 @@ BAD = {
         60,
         ("spec.budget.maxConcurrentRuns", "must not exceed maxRuns"),
     ),
+    "campaign-policy-limit-above-budget": Bad(
+        "campaign",
+        "spec.approvals.policy.maxGpuHoursPerRun",
+        20,
+        ("spec.approvals.policy.maxGpuHoursPerRun", "more than the whole budget"),
+    ),
     "campaign-unparsable-deadline": Bad(
         "campaign", "spec.budget.deadline", "soon", ("spec.budget.deadline", '"soon"')
     ),

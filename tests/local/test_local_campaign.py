@@ -53,6 +53,14 @@ def test_quickstart_improves_the_tiny_model_by_a_real_margin(tmp_path: Path) -> 
     assert best["ciLow"] > baseline["ciHigh"], "the improvement must not be noise"
     report = (campaign_dir / "report.md").read_text()
     assert f"best: {status['best']['score']}" in report
+    assert "started from the base model `.kintern/quickstart/model`" in report
+    # The target ends the campaign while the sweep plans: it says so (or, had it seen the
+    # best run finish just before the campaign ended, gives its own summary).
+    summary = next(line for line in report.splitlines() if line.startswith("- agent summary:"))
+    assert summary.startswith(
+        ("- agent summary: builtin/sweep stopped: the campaign ended (target 0.95 reached",
+         "- agent summary: baseline 0.2300; best")
+    ), summary  # fmt: skip
     assert (campaign_dir / "report.png").stat().st_size > 10_000
 
 

@@ -52,6 +52,7 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)
     diagnosis: Diagnosis = field(default_factory=Diagnosis)
     checkpoint: str | None = None
+    data_files: list[str] = field(default_factory=list)
     decontamination: DecontaminationSummary | None = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +71,7 @@ class Run:
             metrics={k: v for k, v in self.metrics.items() if math.isfinite(v)},  # JSON has no NaN
             diagnosis=self.diagnosis,
             checkpoint=self.checkpoint,
+            data_files=self.data_files or None,
             decontamination=self.decontamination,
             wall_seconds=round(wall, 3),
             gpu_seconds=round(wall * gpu_count(self.device), 3),
@@ -152,6 +154,7 @@ def _train(run: Run, model: str, questions: list[MCQuestion]) -> str | None:
         run.decontamination = report.summary
         run.details["decontamination"] = _overlap_details(report)
     output = recipes.train(spec.recipe, ctx)
+    run.data_files = output.data_files
     run.details["history"] = output.history
     run.metrics |= _train_metrics(output)
     run.diagnosis = diagnose(output.history, spec.recipe)

@@ -7,9 +7,12 @@
     local/Qwen/Qwen3-8B            a local transformers model (Hub id or directory)
     scripted/path/to/script.yaml   replays a script: no LLM (tests, demos)
 
-Every provider but `scripted` is wrapped in retries with backoff.
+Every provider but `scripted` is wrapped in retries with backoff. A provider whose
+packages are missing (the agent image holds only the `agent` extra: no torch) is refused
+with what to do instead, before anything is imported.
 """
 
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +58,9 @@ def _local(name: str, s: ModelSettings) -> ChatModel:
     return load_transformers_model(name)
 
 
+# The packages a provider needs beyond the `agent` extra that the agent image is built from.
+EXTRA_PACKAGES: dict[str, tuple[str, ...]] = {"local": ("torch", "transformers")}
+
 PROVIDERS: dict[str, Callable[[str, ModelSettings], ChatModel]] = {
     "anthropic": _anthropic,
     "openai": _openai,
@@ -74,6 +80,16 @@ def make_model(settings: ModelSettings) -> ChatModel:
         known = ", ".join([*PROVIDERS, "scripted"])
         raise ModelError(
             f"unknown model {settings.model!r}: write provider/model with provider one of {known}",
+            transient=False,
+        )
+    missing = [p for p in EXTRA_PACKAGES.get(provider, ()) if importlib.util.find_spec(p) is None]
+    if missing:
+        raise ModelError(
+            f"agent.model {settings.model!r} runs the model inside the agent, which needs "
+            f"{' and '.join(missing)}: not installed here (the agent image holds the "
+            "`agent` extra only). Serve the model with an OpenAI-compatible server (vLLM, "
+            "TGI) and set agent.model to openai/<model> with agent.endpoint, or set "
+            "agent.image to an image built with kintern[agent,trainer]",
             transient=False,
         )
     return RetryingModel(PROVIDERS[provider](name, settings))

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from smolagents import Tool
-from smolagents.models import get_tool_json_schema
 
 from kintern_agent.messages import Message, Reply
 
@@ -44,8 +43,28 @@ class ModelError(Exception):
 
 
 def function_schema(tool: Tool) -> dict[str, Any]:
-    """The tool as a JSON-schema function: {name, description, parameters}."""
-    schema: dict[str, Any] = get_tool_json_schema(tool)["function"]
+    """The tool as a function whose parameters are plain JSON Schema (draft 2020-12):
+    {name, description, parameters}. Providers validate tool schemas as JSON Schema."""
+    properties = {key: json_schema(spec) for key, spec in tool.inputs.items()}
+    required = [key for key, spec in tool.inputs.items() if not spec.get("nullable")]
+    parameters = {"type": "object", "properties": properties, "required": required}
+    return {"name": tool.name, "description": tool.description, "parameters": parameters}
+
+
+def json_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """One smolagents input as JSON Schema. smolagents marks an optional input with
+    OpenAPI's `nullable` and an untyped one with type `any`, neither of which JSON Schema
+    knows: an optional input's type becomes a type array with "null" (and its enum
+    admits null), an untyped input has no `type`."""
+    schema = {k: v for k, v in spec.items() if k != "nullable"}
+    types = schema.pop("type", "any")
+    types = [t for t in (types if isinstance(types, list) else [types]) if t != "any"]
+    if types and spec.get("nullable") and "null" not in types:
+        types.append("null")
+    if types:
+        schema["type"] = types[0] if len(types) == 1 else types
+    if spec.get("nullable") and "enum" in schema and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
     return schema
 
 

@@ -57,7 +57,7 @@ class ScriptedModel:
         shown = list(messages)
         if not tools:
             self.summary_calls.append(shown)
-            return _reply(Message(role="assistant", text=self._summarize(shown)), shown)
+            return _reply(Message(role="assistant", text=self._summarize(shown)), shown, tools)
         self.calls.append(shown)
         step = next(self._steps, None)
         if step is None:
@@ -68,7 +68,7 @@ class ScriptedModel:
             for c in reply.message.tool_calls
         )
         message = Message(role="assistant", text=reply.message.text, tool_calls=calls)
-        return _reply(message, shown)
+        return _reply(message, shown, tools)
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[Tool]) -> int:
         return estimate_tokens(messages, tools)
@@ -95,8 +95,10 @@ def last_result(messages: Sequence[Message]) -> str:
     return next((m.text for m in reversed(messages) if m.role == "tool"), "")
 
 
-def _reply(message: Message, shown: list[Message]) -> Reply:
-    usage = Usage(input_tokens=estimate_tokens(shown), output_tokens=estimate_tokens([message]))
+def _reply(message: Message, shown: list[Message], tools: Sequence[Tool]) -> Reply:
+    """The reply with the usage a provider reports: the prompt (tools included) and output."""
+    prompt = estimate_tokens(shown, tools)
+    usage = Usage(input_tokens=prompt, output_tokens=estimate_tokens([message]))
     return Reply(message=message, usage=usage)
 
 

@@ -14,10 +14,14 @@ class ProposeDataPrep(KinternTool):
     name = "propose_data_prep"
     description = (
         "Propose a Python data-preparation script (filter, reformat, mix or synthesise data) "
-        "that runs as a custom run on the cluster. It reads the given data sets and writes "
-        "its output under the directory in the KINTERN_OUTPUT_DIR environment variable; the "
-        "run's result names where the output went, so a later run can train on it. Custom "
-        "code needs the campaign's allowCustomCode policy and a person's approval."
+        "that runs as a custom run. It reads the given data sets (their list is in the YAML "
+        "file named by the KINTERN_RUN_REQUEST_FILE environment variable, under "
+        "spec.datasets) and writes its output as .jsonl, .json, .parquet or .csv files into "
+        "the directory named by KINTERN_OUTPUT_DIR. When it succeeds, get_run lists those "
+        "files as data files: a later run trains on one with datasets=[{name: PATH}]. On a "
+        "cluster the files outlive the run only when the campaign has "
+        "compute.checkpointVolumeClaim. Custom code needs the campaign's allowCustomCode "
+        "policy and a person's approval."
     )
     inputs = {
         "script": {

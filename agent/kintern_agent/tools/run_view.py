@@ -83,6 +83,9 @@ def result_lines(result: TrainingResult, name: str) -> list[str]:
         )
     if result.checkpoint:
         lines.append(f"- checkpoint: {result.checkpoint} (build on it with model='run:{name}')")
+    if result.data_files:
+        files = ", ".join(result.data_files)
+        lines.append(f"- data files: {files} (train on one with datasets=[{{name: PATH}}])")
     if result.error:
         lines.append(f"- error: {result.error}")
     return lines

@@ -63,6 +63,7 @@ class TrainOutput:
     checkpoint: Path | None
     history: list[dict[str, float]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    data_files: list[str] = field(default_factory=list)  # a custom run's data output
 
 
 class TrainingCrashed(Exception):

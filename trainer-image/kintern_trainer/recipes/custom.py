@@ -2,10 +2,12 @@
 
 The script runs as `python SCRIPT ARGS...` with these environment variables:
 KINTERN_RUN_REQUEST_FILE (the RunRequest as YAML), KINTERN_MODEL (the start model),
-KINTERN_CHECKPOINT_DIR (save a trained model here, as a normal HF directory) and
-KINTERN_RESULT_FILE (optionally write JSON {"metrics": {name: number}, "history":
-[per-step logs]}). The trainer then evaluates the checkpoint, so the score is measured the
-same way for every recipe. In a cluster the ConfigMap's script.py is mounted at
+KINTERN_CHECKPOINT_DIR (save a trained model here, as a normal HF directory),
+KINTERN_OUTPUT_DIR (write prepared data here: .jsonl, .json, .parquet or .csv files, which
+the result lists as dataFiles for later runs to train on) and KINTERN_RESULT_FILE
+(optionally write JSON {"metrics": {name: number}, "history": [per-step logs]}). The
+trainer then evaluates the checkpoint, if one was saved, so the score is measured the same
+way for every recipe. In a cluster the ConfigMap's script.py is mounted at
 CONFIGMAP_SCRIPT_PATH.
 """
 
@@ -22,9 +24,12 @@ import yaml
 
 from kintern_trainer.errors import ScriptError, SpecError
 from kintern_trainer.recipes.common import RecipeContext, TrainOutput
+from kintern_trainer.sources import LOCAL_FORMATS
 
 CONFIGMAP_SCRIPT_PATH = "/kintern/script/script.py"
 RESULT_FILENAME = "script-result.json"
+DATA_DIRNAME = "data"
+MAX_DATA_FILES = 8  # listed in the result, which must fit a 4 KiB termination message
 TAIL_LINES = 40
 
 
@@ -51,10 +56,13 @@ def train(ctx: RecipeContext) -> TrainOutput:
     request_file = ctx.output_dir / "run-request.yaml"
     request_file.write_text(yaml.safe_dump(ctx.request.to_dict()))
     result_file = ctx.output_dir / RESULT_FILENAME
+    data_dir = ctx.output_dir / DATA_DIRNAME
+    data_dir.mkdir(parents=True, exist_ok=True)
     env = os.environ | {
         "KINTERN_RUN_REQUEST_FILE": str(request_file),
         "KINTERN_MODEL": ctx.model_path,
         "KINTERN_CHECKPOINT_DIR": str(ctx.checkpoint_dir),
+        "KINTERN_OUTPUT_DIR": str(data_dir),
         "KINTERN_RESULT_FILE": str(result_file),
     }
     script = ctx.request.spec.script
@@ -62,7 +70,13 @@ def train(ctx: RecipeContext) -> TrainOutput:
     _run_script([sys.executable, str(path), *args], env)
     metrics, history = _read_result(result_file)
     checkpoint = ctx.checkpoint_dir if (ctx.checkpoint_dir / "config.json").is_file() else None
-    return TrainOutput(checkpoint=checkpoint, history=history, metrics=metrics)
+    return TrainOutput(checkpoint, history, metrics, data_files(data_dir))
+
+
+def data_files(directory: Path) -> list[str]:
+    """The data files a script wrote (those a run can train on), first MAX_DATA_FILES."""
+    found = sorted(p for p in directory.rglob("*") if p.suffix in LOCAL_FORMATS and p.is_file())
+    return [str(p.resolve()) for p in found[:MAX_DATA_FILES]]
 
 
 def _run_script(command: list[str], env: dict[str, str]) -> None:
