@@ -12,11 +12,10 @@ import threading
 from typing import Any
 
 import kopf
-from kubernetes import client, config
 
 from kintern_operator import naming
 from kintern_operator.adoption import adoption, labelled, mark_orphan
-from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube, bounded_api
 from kintern_operator.reconciler import CampaignReconciler
 from kintern_operator.settings import OperatorSettings
 
@@ -42,17 +41,28 @@ class NoDiffBase(kopf.DiffBaseStorage):
 @kopf.on.startup()
 def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.posting.level = logging.WARNING
-    settings.watching.server_timeout = 300
     settings.persistence.diffbase_storage = NoDiffBase()
     if "reconciler" not in memo:
-        config.load_config()
-        memo["reconciler"] = CampaignReconciler(Kube(client.ApiClient()), OperatorSettings())
+        ours = OperatorSettings()
+        api = bounded_api(ours.api_connect_timeout_seconds, ours.api_read_timeout_seconds)
+        memo["reconciler"] = CampaignReconciler(Kube(api), ours)
     reconciler = _reconciler(memo)
+    _bound_kopf_calls(settings, reconciler.settings)
     reconciler.start(reconciler.settings.reconcile_workers)
     stop = threading.Event()
     memo["resync_stop"] = stop
     thread = threading.Thread(target=_resync_loop, args=(memo, stop), daemon=True, name="resync")
     thread.start()
+
+
+def _bound_kopf_calls(kopf_settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
+    """kopf's own calls get the same bounds as the reconciler's; a watch that the apiserver
+    should have ended after `server_timeout` is given up by the client a minute later."""
+    kopf_settings.networking.connect_timeout = ours.api_connect_timeout_seconds
+    kopf_settings.networking.request_timeout = ours.api_read_timeout_seconds
+    kopf_settings.watching.connect_timeout = ours.api_connect_timeout_seconds
+    kopf_settings.watching.server_timeout = 300
+    kopf_settings.watching.client_timeout = 360
 
 
 @kopf.on.cleanup()
@@ -63,36 +73,13 @@ def operator_cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 def _resync_loop(memo: kopf.Memo, stop: threading.Event) -> None:
     """Deadlines and live GPU-hours move with the clock, not with events: every live
-    campaign is queued for a reconcile each round."""
+    campaign the watch has shown is queued for a reconcile each round. No API call here,
+    so a hung apiserver cannot stall the resync, and reconciles still start (and give up
+    in bounded time) while it hangs."""
     reconciler: CampaignReconciler = memo["reconciler"]
     while not stop.wait(reconciler.settings.resync_seconds):
-        try:
-            live = _live_campaigns(reconciler.kube, memo.get("namespaces") or [])
-        except Exception:  # the apiserver away for a moment must not end resyncs for good
-            log.exception("listing campaigns to resync failed; trying again next round")
-            continue
-        for namespace, name in live:
+        for namespace, name in reconciler.live_campaigns():
             reconciler.enqueue(namespace, name)
-
-
-def _live_campaigns(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
-    found = []
-    if namespaces:
-        lists = [
-            kube.custom.list_namespaced_custom_object(
-                naming.GROUP, naming.VERSION, ns, PLURAL_CAMPAIGNS
-            )
-            for ns in namespaces
-        ]
-    else:
-        lists = [
-            kube.custom.list_cluster_custom_object(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
-        ]
-    for items in lists:
-        for c in items["items"]:
-            if (c.get("status") or {}).get("phase") not in TERMINAL:
-                found.append((c["metadata"]["namespace"], c["metadata"]["name"]))
-    return found
 
 
 def _reconciler(memo: kopf.Memo) -> CampaignReconciler:
@@ -100,8 +87,12 @@ def _reconciler(memo: kopf.Memo) -> CampaignReconciler:
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
-async def campaign_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconciler(memo).enqueue(body["metadata"]["namespace"], body["metadata"]["name"])
+async def campaign_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    reconciler, meta = _reconciler(memo), body["metadata"]
+    phase = (body.get("status") or {}).get("phase")
+    live = event["type"] != "DELETED" and phase not in TERMINAL
+    reconciler.track(meta["namespace"], meta["name"], live)
+    reconciler.enqueue(meta["namespace"], meta["name"])
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_RUNS)

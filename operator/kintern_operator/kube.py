@@ -9,8 +9,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from urllib3 import Retry
+from urllib3.exceptions import HTTPError
 
 from kintern.api.conditions import now_rfc3339
 from kintern_operator import naming
@@ -18,6 +20,34 @@ from kintern_operator import naming
 log = logging.getLogger(__name__)
 PLURAL_CAMPAIGNS = "posttrainingcampaigns"
 PLURAL_RUNS = "trainingruns"
+# What an apiserver that is away, refusing or too slow raises (a timeout included): worth
+# trying again later. Anything else is a bug and is not retried behind a green /healthz.
+TRANSIENT: tuple[type[Exception], ...] = (ApiException, HTTPError, OSError)
+
+
+class BoundedApiClient(client.ApiClient):
+    """An ApiClient whose every request has a connect and a read timeout (the client's own
+    default is none: one call to an apiserver that stopped answering would pin its thread,
+    and the campaign it was reconciling, forever). A call that passes its own
+    `_request_timeout` keeps it."""
+
+    def __init__(self, configuration: client.Configuration, timeout: tuple[float, float]) -> None:
+        # A read that timed out is not sent again behind the caller's back: that would
+        # multiply the bound. Refused connections are retried twice.
+        configuration.retries = Retry(total=2, read=0, redirect=0)
+        super().__init__(configuration)
+        self.timeout = timeout
+
+    def call_api(self, *args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return super().call_api(*args, _request_timeout=_request_timeout or self.timeout, **kwargs)
+
+
+def bounded_api(connect_seconds: float, read_seconds: float) -> BoundedApiClient:
+    """A client for the cluster the process runs in (or the kubeconfig's), with timeouts."""
+    config.load_config()
+    return BoundedApiClient(
+        client.Configuration.get_default_copy(), (connect_seconds, read_seconds)
+    )
 
 
 @dataclass

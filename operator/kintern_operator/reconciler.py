@@ -29,7 +29,8 @@ from kintern_operator import metrics, naming
 from kintern_operator.adoption import adoption, mark_orphan, owned_by_a_campaign
 from kintern_operator.builders import agent as agent_builders
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
-from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.health import Liveness
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, TRANSIENT, Kube
 from kintern_operator.observe import agent_state_of, workload_of
 from kintern_operator.settings import OperatorSettings
 from kintern_operator.workqueue import WorkQueue
@@ -67,11 +68,26 @@ class CampaignReconciler:
         kube: Kube,
         settings: OperatorSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        liveness: Liveness | None = None,
     ) -> None:
         self.kube, self.settings, self.clock = kube, settings, clock
+        self.liveness = liveness or Liveness()
         self.queue = WorkQueue()
         self._guard = threading.Lock()
         self._agent_checked: dict[tuple[str, str], AgentObjects] = {}
+        self._live: set[tuple[str, str]] = set()  # campaigns not ended, as watched
+
+    def track(self, namespace: str, name: str, live: bool) -> None:
+        """Note from a watch event whether the campaign is live (the resync's list)."""
+        with self._guard:
+            if live:
+                self._live.add((namespace, name))
+            else:
+                self._live.discard((namespace, name))
+
+    def live_campaigns(self) -> list[tuple[str, str]]:
+        with self._guard:
+            return sorted(self._live)
 
     def enqueue(self, namespace: str, name: str) -> None:
         """Ask for a reconcile of the campaign; returns at once."""
@@ -94,8 +110,11 @@ class CampaignReconciler:
         while (key := self.queue.get()) is not None:
             try:
                 self._timed_once(*key)
-            except Exception:  # logged and counted; the next event or resync tries again
-                log.exception("reconcile of campaign %s/%s failed", *key)
+            except TRANSIENT as err:  # counted; the next event or resync tries again
+                log.warning("reconcile of campaign %s/%s failed: %s", *key, _short(err))
+            except Exception as err:  # a bug: /healthz fails, so the restarts show
+                log.exception("reconcile of campaign %s/%s failed with a bug", *key)
+                self.liveness.fail(f"reconcile of {key[0]}/{key[1]}: {type(err).__name__}")
             finally:
                 self.queue.done(key)
 
@@ -347,6 +366,12 @@ class CampaignReconciler:
         if new != old:
             meta = body["metadata"]
             self.kube.patch_status(PLURAL_CAMPAIGNS, meta["namespace"], meta["name"], new)
+
+
+def _short(err: Exception) -> str:
+    if isinstance(err, ApiException):
+        return f"{err.status} {_reason(err)}"
+    return f"{type(err).__name__}: {err}"
 
 
 def _reason(err: ApiException) -> str:
