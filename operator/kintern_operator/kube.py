@@ -164,25 +164,22 @@ class Kube:
                 return False
             raise
 
-    def ensure_role(self, body: dict[str, Any]) -> None:
-        """Create the Role, or bring its rules to `body`'s when they drifted."""
-        if self.ensure(body):
-            return
-        ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-        current = self.plain(self.rbac.read_namespaced_role(name, ns))
-        if current.get("rules") != body["rules"]:
-            self.rbac.patch_namespaced_role(name, ns, {"rules": body["rules"]})
-
-    def set_role_rules(self, body: dict[str, Any]) -> bool:
-        """Patch an existing Role's rules to `body`'s; False when the Role is gone."""
-        ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    def read(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """An agent object (ServiceAccount, Role, RoleBinding or ConfigMap) as the
+        apiserver sent it, or None when there is none."""
+        readers = {
+            "ServiceAccount": self.core.read_namespaced_service_account,
+            "ConfigMap": self.core.read_namespaced_config_map,
+            "Role": self.rbac.read_namespaced_role,
+            "RoleBinding": self.rbac.read_namespaced_role_binding,
+        }
         try:
-            self.rbac.patch_namespaced_role(name, ns, {"rules": body["rules"]})
+            response = readers[kind](name, namespace, _preload_content=False)
         except ApiException as err:
             if err.status == 404:
-                return False
+                return None
             raise
-        return True
+        return dict(json.loads(response.data))
 
     # --- events -----------------------------------------------------------------------
 

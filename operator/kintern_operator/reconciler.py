@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,13 +50,8 @@ def operator_fields(status: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class AgentObjects:
-    """When a campaign's agent objects were last created or corrected, and the Role's rules."""
-
-    uid: str | None
-    at: float
-    rules: list[dict[str, Any]]
+class AgentConflict(Exception):
+    """An object under one of the agent's names that the operator did not create."""
 
 
 class CampaignReconciler:
@@ -74,7 +68,8 @@ class CampaignReconciler:
         self.liveness = liveness or Liveness()
         self.queue = WorkQueue()
         self._guard = threading.Lock()
-        self._agent_checked: dict[tuple[str, str], AgentObjects] = {}
+        # When each campaign's agent objects were last created or checked, and for which uid.
+        self._agent_checked: dict[tuple[str, str], tuple[str | None, float]] = {}
         self._live: set[tuple[str, str]] = set()  # campaigns not ended, as watched
 
     def track(self, namespace: str, name: str, live: bool) -> None:
@@ -144,7 +139,7 @@ class CampaignReconciler:
         agent_job = jobs_by_name.get(naming.agent_job(name))
         snapshot = Snapshot(campaign, runs, workloads, agent_state_of(agent_job), self.clock())
         plan = plan_campaign(snapshot)
-        self._apply(body, campaign, run_bodies, plan, agent_job, workloads)
+        self._apply(body, campaign, run_bodies, plan, agent_job)
 
     def _adopt(self, campaign: dict[str, Any], run: dict[str, Any]) -> None:
         """Give a listed run the owner reference to its campaign, if it lacks it."""
@@ -210,12 +205,12 @@ class CampaignReconciler:
         run_bodies: dict[str, dict[str, Any]],
         plan: CampaignPlan,
         agent_job: dict[str, Any] | None,
-        workloads: dict[str, Workload],
     ) -> None:
         ns = campaign.metadata["namespace"]
-        pods = [w.pod_name for w in workloads.values() if w.pod_name]
         try:
-            self._ensure_agent(body, campaign, plan, agent_job, pods)
+            self._ensure_agent(body, campaign, plan, agent_job)
+        except AgentConflict as err:
+            self._agent_refused(body, plan, str(err), Reason.AGENT_CONFLICT)
         except ApiException as err:
             if err.status not in (400, 422):
                 raise
@@ -299,7 +294,6 @@ class CampaignReconciler:
         campaign: PostTrainingCampaign,
         plan: CampaignPlan,
         agent_job: dict[str, Any] | None,
-        run_pods: list[str],
     ) -> None:
         ns = campaign.metadata["namespace"]
         name = naming.agent_job(campaign.metadata["name"])
@@ -308,7 +302,7 @@ class CampaignReconciler:
             if agent_job is not None and not agent_state_of(agent_job).succeeded:
                 self.kube.delete_job(ns, name)
             return
-        self._ensure_agent_objects(body, run_pods)
+        self._ensure_agent_objects(body)
         if agent_job is None:
             self.kube.ensure(agent_builders.build_agent_job(body, campaign, self.settings))
             self.kube.event(body, "Normal", Reason.AGENT_STARTED, f"agent Job {name} created")
@@ -319,37 +313,47 @@ class CampaignReconciler:
         if suspended == plan.agent_should_run:
             self.kube.set_job_suspended(ns, name, not plan.agent_should_run)
 
-    def _ensure_agent_objects(self, body: dict[str, Any], run_pods: list[str]) -> None:
-        """The agent's ServiceAccount, Role, RoleBinding and state ConfigMap: created or
-        corrected when the campaign is first seen, and again at least every
-        AGENT_RECHECK_SECONDS (someone deleted or edited one); the Role's rules also when
-        they change (a new run pod's logs). In between, a reconcile writes nothing here:
-        four creates answered 409 on every event were a third of the operator's requests."""
+    def _ensure_agent_objects(self, body: dict[str, Any]) -> None:
+        """The agent's ServiceAccount, Role, RoleBinding and state ConfigMap: created, or
+        found and checked, when the campaign is first seen and again at least every
+        AGENT_RECHECK_SECONDS (someone deleted or edited one). In between, a reconcile
+        writes nothing here: four creates answered 409 on every event were a third of the
+        operator's requests. An object found under one of these names is taken only when
+        the campaign owns it and it grants exactly what the operator would: otherwise
+        AgentConflict, and nothing of the agent's is created or changed."""
         meta = body["metadata"]
-        key, role = (meta["namespace"], meta["name"]), agent_builders.build_role(body, run_pods)
+        key = (meta["namespace"], meta["name"])
         with self._guard:
             checked = self._agent_checked.get(key)
-        fresh = checked and time.monotonic() - checked.at < AGENT_RECHECK_SECONDS
-        recent = checked if fresh and checked and checked.uid == meta.get("uid") else None
-        if recent and recent.rules == role["rules"]:
+        fresh = checked and time.monotonic() - checked[1] < AGENT_RECHECK_SECONDS
+        if fresh and checked and checked[0] == meta.get("uid"):
             return
-        if recent and self.kube.set_role_rules(role):
-            at = recent.at  # only the rules changed; the full check stays on its schedule
-        else:
-            self.kube.ensure(agent_builders.build_service_account(body))
-            self.kube.ensure_role(role)
-            self.kube.ensure(agent_builders.build_role_binding(body))
-            self.kube.ensure(agent_builders.build_state_config_map(body))
-            at = time.monotonic()
+        for desired in agent_builders.build_agent_objects(body):
+            if self.kube.ensure(desired):
+                continue
+            d_meta = desired["metadata"]
+            existing = self.kube.read(desired["kind"], d_meta["namespace"], d_meta["name"])
+            why = existing and agent_builders.foreign_difference(existing, desired)
+            if why:
+                raise AgentConflict(
+                    f"{desired['kind']} {d_meta['name']} exists but {why}; the agent is not "
+                    f"started (delete that {desired['kind']}, or rename the campaign)"
+                )
         with self._guard:
-            self._agent_checked[key] = AgentObjects(meta.get("uid"), at, role["rules"])
+            self._agent_checked[key] = (meta.get("uid"), time.monotonic())
 
-    def _agent_refused(self, body: dict[str, Any], plan: CampaignPlan, message: str) -> None:
+    def _agent_refused(
+        self,
+        body: dict[str, Any],
+        plan: CampaignPlan,
+        message: str,
+        reason: str = Reason.INVALID_SPEC,
+    ) -> None:
         """Record on the campaign that its agent cannot start, once per distinct reason."""
         refused = Condition(
             type=ConditionType.AGENT_RUNNING,
             status="False",
-            reason=Reason.INVALID_SPEC,
+            reason=reason,
             message=message[:1000],
             observed_generation=body["metadata"].get("generation"),
         )
@@ -357,7 +361,7 @@ class CampaignReconciler:
         set_condition(plan.status.conditions, refused)
         plan.status.message = f"the agent cannot start: {message}"[:1000]
         if before is None or (before.reason, before.message) != (refused.reason, refused.message):
-            self.kube.event(body, "Warning", Reason.INVALID_SPEC, message)
+            self.kube.event(body, "Warning", reason, message)
 
     def _write_campaign_status(self, body: dict[str, Any], status: CampaignStatus) -> None:
         status.agent_job = naming.agent_job(body["metadata"]["name"])
