@@ -4,7 +4,8 @@ Job). A run whose campaign does not exist is marked with a CampaignNotFound cond
 
 Runs the agent proposes carry the label already, and the campaign's reconcile adds the
 owner reference (it has read the campaign anyway). A run made by hand without the label
-is labelled and owned by the run's own event handler.
+is labelled and owned by the run's own event handler; if its campaign does not exist yet,
+it is labelled and marked, and adopted when the campaign appears.
 """
 
 from typing import Any
@@ -40,11 +41,16 @@ def adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
 
 
 def mark_orphan(kube: Kube, run: dict[str, Any], campaign: str) -> None:
-    """Say on the run that its campaign does not exist (once)."""
+    """Say on the run that its campaign does not exist (once), and give it the campaign's
+    label: the campaign's reconcile then lists it, and adopts it, once the campaign
+    exists (a run made by hand before its campaign is not left an orphan for good)."""
+    meta = run["metadata"]
+    if not labelled(run, campaign):
+        labels = {naming.CAMPAIGN_LABEL: naming.label_value(campaign)}
+        kube.patch_metadata(PLURAL_RUNS, meta["namespace"], meta["name"], {"labels": labels})
     conditions = (run.get("status") or {}).get("conditions") or []
     if any(c.get("reason") == Reason.CAMPAIGN_NOT_FOUND for c in conditions):
         return
-    meta = run["metadata"]
     message = (
         f"campaign {campaign!r} does not exist in namespace {meta['namespace']}; "
         "set spec.campaign to an existing PostTrainingCampaign"
