@@ -1,4 +1,5 @@
-"""Cluster access for the operator: list, create-or-adopt, patch status, delete, Events.
+"""Cluster access for the operator: create-or-adopt, patch, delete, Events; every call
+bounded in time. (Reads come from the watches: cache.py.)
 
 Everything goes through the kubernetes client; bodies are plain dicts in the wire shape.
 """
@@ -77,53 +78,26 @@ class Kube:
 
     # --- custom resources -------------------------------------------------------------
 
-    def get_campaign(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._get_custom(namespace, PLURAL_CAMPAIGNS, name)
-
-    def get_run(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._get_custom(namespace, PLURAL_RUNS, name)
-
-    def _get_custom(self, namespace: str, plural: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self.custom.get_namespaced_custom_object(
-                naming.GROUP, naming.VERSION, namespace, plural, name
+    def patch_status(
+        self, plural: str, namespace: str, name: str, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Merge `status` into the object's status; the object as the apiserver answered."""
+        return dict(
+            self.custom.patch_namespaced_custom_object_status(
+                naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
             )
-        except ApiException as err:
-            if err.status == 404:
-                return None
-            raise
-
-    def list_runs(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
-        selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        items = self.custom.list_namespaced_custom_object(
-            naming.GROUP, naming.VERSION, namespace, PLURAL_RUNS, label_selector=selector
-        )["items"]
-        mine = [r for r in items if (r.get("spec") or {}).get("campaign") == campaign]
-        return sorted(
-            mine, key=lambda r: (r["metadata"]["creationTimestamp"], r["metadata"]["name"])
-        )
-
-    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
-        self.custom.patch_namespaced_custom_object_status(
-            naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
         )
 
     def patch_metadata(
         self, plural: str, namespace: str, name: str, metadata: dict[str, Any]
-    ) -> None:
-        self.custom.patch_namespaced_custom_object(
-            naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": metadata}
+    ) -> dict[str, Any]:
+        return dict(
+            self.custom.patch_namespaced_custom_object(
+                naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": metadata}
+            )
         )
 
     # --- jobs and pods ----------------------------------------------------------------
-
-    def list_jobs(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
-        selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        return _items(self.batch.list_namespaced_job, namespace, selector)
-
-    def list_pods(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
-        selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        return _items(self.core.list_namespaced_pod, namespace, selector)
 
     def find_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The Job called `name`, whoever made it (a list by name: the operator's Role
@@ -146,23 +120,24 @@ class Kube:
 
     # --- create or adopt --------------------------------------------------------------
 
-    def ensure(self, body: dict[str, Any]) -> bool:
-        """Create `body`; if it exists already, keep the existing one. True if created."""
+    def ensure(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Create `body`: the created object, or None if one of that name exists already
+        (kept as it is)."""
         kind, ns = body["kind"], body["metadata"]["namespace"]
         creators = {
-            "Job": lambda: self.batch.create_namespaced_job(ns, body),
-            "ServiceAccount": lambda: self.core.create_namespaced_service_account(ns, body),
-            "ConfigMap": lambda: self.core.create_namespaced_config_map(ns, body),
-            "Role": lambda: self.rbac.create_namespaced_role(ns, body),
-            "RoleBinding": lambda: self.rbac.create_namespaced_role_binding(ns, body),
+            "Job": self.batch.create_namespaced_job,
+            "ServiceAccount": self.core.create_namespaced_service_account,
+            "ConfigMap": self.core.create_namespaced_config_map,
+            "Role": self.rbac.create_namespaced_role,
+            "RoleBinding": self.rbac.create_namespaced_role_binding,
         }
         try:
-            creators[kind]()
-            return True
+            response = creators[kind](ns, body, _preload_content=False)
         except ApiException as err:
             if err.status == 409:
-                return False
+                return None
             raise
+        return dict(json.loads(response.data))
 
     def read(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """An agent object (ServiceAccount, Role, RoleBinding or ConfigMap) as the
@@ -211,10 +186,3 @@ class Kube:
             self.core.create_namespaced_event(meta["namespace"], body)
         except ApiException as err:
             log.warning("could not record event %s on %s: %s", reason, meta["name"], err.reason)
-
-
-def _items(lister: Any, namespace: str, selector: str) -> list[dict[str, Any]]:
-    """The listed objects as the apiserver sent them (wire-shaped dicts): no detour through
-    the client's models, which cost more CPU than the rest of a reconcile at scale."""
-    response = lister(namespace, label_selector=selector, _preload_content=False)
-    return list(json.loads(response.data)["items"])

@@ -54,9 +54,7 @@ class LeaderElector:
                 f"renew deadline {self.renew_deadline}s must be at least the renew period "
                 f"({renew_seconds}s) and shorter than the Lease ({lease_seconds}s)"
             )
-        # Both calls of one attempt fit in one renew period, so attempts never pile up.
-        half = max(0.2, renew_seconds / 2)
-        self._call_timeout = (half, half)
+        self._call_timeout = self._timeout(self.renew_deadline)
         self._guard = threading.Lock()
         self._valid_until = 0.0  # time.monotonic(); leadership is proven until then
 
@@ -145,6 +143,10 @@ class LeaderElector:
         attempt began (the renewTime it wrote is no earlier than that). Anything else (a
         bug) propagates: it ends the election rather than hide behind a green /healthz."""
         began = time.monotonic()
+        # A call may take as long as leadership is still proven (a candidate's, half the
+        # renew deadline): past that, its answer could not keep leadership anyway.
+        left = self.valid_for()
+        self._call_timeout = self._timeout(left if left > 0 else self.renew_deadline / 2)
         try:
             won = self.try_acquire()
         except TRANSIENT as err:
@@ -154,6 +156,11 @@ class LeaderElector:
             with self._guard:
                 self._valid_until = max(self._valid_until, began + self.renew_deadline)
         return won
+
+    @staticmethod
+    def _timeout(seconds: float) -> tuple[float, float]:
+        bound = max(0.5, seconds)
+        return (bound, bound)
 
     def valid_for(self) -> float:
         """Seconds for which leadership is still proven (0 or less: it is not)."""

@@ -23,11 +23,13 @@ from kintern.api.run import TrainingRun
 from kintern.api.times import rfc3339
 from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
 from kintern.core.requests import UnresolvedModel, build_request
+from kintern.core.runs import Event
 from kintern.core.workload import Workload
 from kintern_operator import metrics, naming
 from kintern_operator.adoption import adoption, mark_orphan, owned_by_a_campaign
 from kintern_operator.builders import agent as agent_builders
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
+from kintern_operator.cache import WatchedObjects
 from kintern_operator.health import Liveness
 from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, TRANSIENT, Kube
 from kintern_operator.observe import agent_state_of, workload_of
@@ -66,6 +68,9 @@ class CampaignReconciler:
     ) -> None:
         self.kube, self.settings, self.clock = kube, settings, clock
         self.liveness = liveness or Liveness()
+        # What the watches show: attached by the operator's startup (handlers.py), which
+        # is where kopf hands its indexes over.
+        self.watched: WatchedObjects | None = None
         self.queue = WorkQueue()
         self._guard = threading.Lock()
         # When each campaign's agent objects were last created or checked, and for which uid.
@@ -102,6 +107,8 @@ class CampaignReconciler:
         self.queue.close()
 
     def _work(self) -> None:
+        assert self.watched is not None, "attach the watched objects before start()"
+        self.watched.synced.wait()  # no reconcile from half-filled indexes
         while (key := self.queue.get()) is not None:
             try:
                 self._timed_once(*key)
@@ -125,15 +132,21 @@ class CampaignReconciler:
 
     # --- gather -----------------------------------------------------------------------
 
+    @property
+    def _seen(self) -> WatchedObjects:
+        assert self.watched is not None
+        return self.watched
+
     def reconcile_once(self, namespace: str, name: str) -> None:
-        body = self.kube.get_campaign(namespace, name)
+        """Plan from what the watches show (no reads from the apiserver) and apply."""
+        body = self._seen.campaign(namespace, name)
         if body is None:
             self._forget(namespace, name)
             return
         campaign = _parse_campaign(body)
         runs, run_bodies = self._runs(body)
-        jobs = self.kube.list_jobs(namespace, name)
-        pods = self.kube.list_pods(namespace, name)
+        jobs = self._seen.jobs(namespace, naming.label_value(name))
+        pods = self._seen.pods(namespace, naming.label_value(name))
         jobs_by_name = {j["metadata"]["name"]: j for j in jobs}
         workloads = _workloads(runs, jobs_by_name, pods)
         agent_job = jobs_by_name.get(naming.agent_job(name))
@@ -142,11 +155,17 @@ class CampaignReconciler:
         self._apply(body, campaign, run_bodies, plan, agent_job)
 
     def _adopt(self, campaign: dict[str, Any], run: dict[str, Any]) -> None:
-        """Give a listed run the owner reference to its campaign, if it lacks it."""
+        """Give a run its campaign's label and owner reference, if it lacks them."""
         patch = adoption(run, campaign)
         if patch:
             meta = run["metadata"]
-            self.kube.patch_metadata(PLURAL_RUNS, meta["namespace"], meta["name"], patch)
+            adopted = self.kube.patch_metadata(PLURAL_RUNS, meta["namespace"], meta["name"], patch)
+            self._seen.wrote("runs", _run_key(run), adopted)
+
+    def _patch_run_status(self, run: dict[str, Any], status: dict[str, Any]) -> None:
+        meta = run["metadata"]
+        written = self.kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+        self._seen.wrote("runs", _run_key(run), written)
 
     def _forget(self, namespace: str, name: str) -> None:
         """The campaign is gone: its series go, and runs labelled for it that it never
@@ -154,7 +173,7 @@ class CampaignReconciler:
         metrics.forget_campaign(namespace, name)
         with self._guard:
             self._agent_checked.pop((namespace, name), None)
-        for run in self.kube.list_runs(namespace, name):
+        for run in self._seen.runs(namespace, name):
             if not owned_by_a_campaign(run) and not run["metadata"].get("deletionTimestamp"):
                 mark_orphan(self.kube, run, name)
 
@@ -164,7 +183,7 @@ class CampaignReconciler:
         """The campaign's valid runs (invalid ones are refused), each adopted first."""
         runs, bodies = [], {}
         meta = campaign["metadata"]
-        for body in self.kube.list_runs(meta["namespace"], meta["name"]):
+        for body in self._seen.runs(meta["namespace"], meta["name"]):
             self._adopt(campaign, body)
             try:
                 runs.append(TrainingRun.model_validate(body))
@@ -187,13 +206,8 @@ class CampaignReconciler:
             "message": message,
             "lastTransitionTime": rfc3339(self.clock()),
         }
-        meta = body["metadata"]
-        self.kube.patch_status(
-            PLURAL_RUNS,
-            meta["namespace"],
-            meta["name"],
-            {"phase": "Rejected", "message": message, "conditions": [condition]},
-        )
+        rejected = {"phase": "Rejected", "message": message, "conditions": [condition]}
+        self._patch_run_status(body, rejected)
         self.kube.event(body, "Warning", Reason.INVALID_SPEC, message)
 
     # --- apply ------------------------------------------------------------------------
@@ -224,8 +238,8 @@ class CampaignReconciler:
                 step.status.job_name = naming.run_job(name)
             new_status = step.status.to_dict()
             if new_status != (run_body.get("status") or {}):
-                self.kube.patch_status(PLURAL_RUNS, ns, name, new_status)
-            for event in step.events:
+                self._patch_run_status(run_body, new_status)
+            for event in _worth_reading(step.events):
                 self.kube.event(run_body, event.type, event.reason, event.message)
             if step.approval_wait_seconds is not None:
                 mode = campaign.spec.approvals.mode
@@ -263,6 +277,7 @@ class CampaignReconciler:
             self._fail_launch(run_body, f"the cluster refused the run's Job: {_reason(err)}")
             return
         if created:
+            self._seen.wrote("jobs", (ns, naming.label_value(campaign.metadata["name"])), created)
             metrics.report_job_created(ns)
         elif not self._job_is_ours(ns, job["metadata"]["name"], run.metadata.get("uid")):
             self._fail_launch(
@@ -278,14 +293,13 @@ class CampaignReconciler:
     def _fail_launch(
         self, run_body: dict[str, Any], message: str, reason: str = Reason.INVALID_SPEC
     ) -> None:
-        meta = run_body["metadata"]
         status = {
             "phase": "Failed",
             "message": message[:500],
             "failureReason": reason,
             "jobName": None,  # no Job of this run exists
         }
-        self.kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+        self._patch_run_status(run_body, status)
         self.kube.event(run_body, "Warning", reason, message)
 
     def _ensure_agent(
@@ -304,10 +318,12 @@ class CampaignReconciler:
             return
         self._ensure_agent_objects(body)
         if agent_job is None:
-            self.kube.ensure(agent_builders.build_agent_job(body, campaign, self.settings))
-            self.kube.event(body, "Normal", Reason.AGENT_STARTED, f"agent Job {name} created")
-            if not plan.agent_should_run:
-                self.kube.set_job_suspended(ns, name, True)
+            job = agent_builders.build_agent_job(body, campaign, self.settings)
+            job["spec"]["suspend"] = not plan.agent_should_run
+            if created := self.kube.ensure(job):
+                label = naming.label_value(campaign.metadata["name"])
+                self._seen.wrote("jobs", (ns, label), created)
+                self.kube.event(body, "Normal", Reason.AGENT_STARTED, f"agent Job {name} created")
             return
         suspended = bool((agent_job.get("spec") or {}).get("suspend"))
         if suspended == plan.agent_should_run:
@@ -368,8 +384,27 @@ class CampaignReconciler:
         new = operator_fields(status.to_dict())
         old = operator_fields(body.get("status") or {})
         if new != old:
-            meta = body["metadata"]
-            self.kube.patch_status(PLURAL_CAMPAIGNS, meta["namespace"], meta["name"], new)
+            key = (body["metadata"]["namespace"], body["metadata"]["name"])
+            written = self.kube.patch_status(PLURAL_CAMPAIGNS, *key, new)
+            self._seen.wrote("campaigns", key, written)
+
+
+def _run_key(run: dict[str, Any]) -> tuple[str, str]:
+    """The run's key in the watched runs: its namespace and spec.campaign."""
+    return run["metadata"]["namespace"], (run.get("spec") or {}).get("campaign", "")
+
+
+# Machine decisions a person reads on the run itself (its Approved condition and jobName):
+# an Event for each, two writes per run, adds nothing. A person's approval, waiting,
+# refusals and failures are still recorded.
+ROUTINE_EVENTS = frozenset({Reason.APPROVED_BY_POLICY, Reason.JOB_CREATED})
+
+
+def _worth_reading(events: list[Event]) -> list[Event]:
+    """A run step's Events without the routine ones of a run approved by policy."""
+    if not any(e.reason == Reason.APPROVED_BY_POLICY for e in events):
+        return events
+    return [e for e in events if e.reason not in ROUTINE_EVENTS]
 
 
 def _short(err: Exception) -> str:

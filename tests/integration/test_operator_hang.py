@@ -80,20 +80,21 @@ def test_a_reconcile_whose_calls_hung_is_done_again_after_the_apiserver_answers(
         api_read_timeout_seconds=2,
     )
     with operator:
-        admin.create_campaign(**{"budget.maxConcurrentRuns": 1})
+        admin.create_campaign(**{"budget.deadline": "15s"})
         admin.wait_campaign("Running")
         before = _reconcile_errors(operator)
         cluster.pause_apiserver()
         try:
-            # The resync (every second) starts reconciles; their calls hang, and must give
-            # up rather than hold the campaign's key for as long as the apiserver hangs.
+            # The deadline passes while the apiserver hangs: the resync's reconcile (every
+            # second, from what the watch showed) ends the campaign, its writes hang, and
+            # it must give up rather than hold the campaign's key for as long.
             eventually(
                 lambda: _reconcile_errors(operator) > before,
                 "a reconcile to give up on the hung apiserver",
-                20,
+                45,
             )
         finally:
             cluster.resume_apiserver()
-        admin.create_run("demo-r001")
-        admin.wait_run("demo-r001", "Running")
+        ended = admin.wait_campaign("Succeeded", "Failed")
+        assert "deadline 15s passed" in ended["status"]["message"]
         assert operator.popen is not None and operator.popen.poll() is None, operator.logs()
