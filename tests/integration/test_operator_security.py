@@ -44,10 +44,8 @@ def test_a_foreign_service_account_under_the_agents_name_is_a_conflict(
     with OperatorProcess(cluster.kubeconfig, namespace, tmp_path):
         admin.create_campaign()
         conflict = eventually(lambda: _agent_conflict(admin), "the campaign to report a conflict")
-        assert (
-            "ServiceAccount demo-agent exists but it is not owned by this campaign"
-            in (conflict["message"])
-        )
+        expected = f"ServiceAccount {agent_identity()} exists but it is not owned by this campaign"
+        assert expected in conflict["message"]
         assert "AgentConflict" in events_for(cluster.api, namespace, "demo")
         assert "demo-agent" not in _jobs(cluster, namespace)  # no agent started
         rbac = client.RbacAuthorizationV1Api(cluster.api)
@@ -79,7 +77,7 @@ def test_a_role_claiming_the_campaign_as_owner_but_granting_more_is_a_conflict(
     rbac.create_namespaced_role(namespace, role)
     with OperatorProcess(cluster.kubeconfig, namespace, tmp_path):
         conflict = eventually(lambda: _agent_conflict(admin), "the campaign to report a conflict")
-        assert "Role demo-agent exists but its rules differ" in conflict["message"]
+        assert f"Role {agent_identity()} exists but its rules differ" in conflict["message"]
         assert "demo-agent" not in _jobs(cluster, namespace)
     kept = rbac.read_namespaced_role(agent_identity(), namespace)
     assert [r.resources for r in kept.rules] == [["secrets"]]  # left alone, not widened
