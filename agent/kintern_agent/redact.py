@@ -6,13 +6,11 @@ tokens, passwords) and anything shaped like a well-known key with a placeholder.
 """
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from kintern.core.redaction import redact_shapes
+from kintern.core.redaction import SECRET_NAME, redact_shapes
 
-SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
 MIN_SECRET_LENGTH = 8
 
 

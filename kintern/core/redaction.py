@@ -6,7 +6,10 @@ so does local mode.
 """
 
 import re
+from collections.abc import Mapping
 
+# Environment variables whose values are secrets, by name.
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
 SECRET_SHAPES = re.compile(
     r"\b(sk-ant-[A-Za-z0-9_-]{16,}|sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{20,}"
     r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
@@ -25,3 +28,8 @@ def redact_shapes(text: str) -> str:
     text = SECRET_SHAPES.sub(REDACTED, text)
     text = SECRET_ASSIGNMENT.sub(rf"\1{REDACTED}", text)
     return BEARER.sub(rf"\1{REDACTED}", text)
+
+
+def without_secrets(environ: Mapping[str, str], keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """`environ` without the variables named like secrets, except those in `keep`."""
+    return {k: v for k, v in environ.items() if k in keep or not SECRET_NAME.search(k)}

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from kintern.api.request import RunRequest
+from kintern.core.redaction import without_secrets
 from kintern.core.workload import Workload
 from kintern.local.store import CampaignStore
 
@@ -90,6 +92,12 @@ class _Process:
     finished_at: datetime | None = None
 
 
+def trainer_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What a local trainer (and a custom script it runs) inherits: this environment less
+    its secrets (the agent's LLM keys, cloud credentials), HF_TOKEN kept for the Hub."""
+    return without_secrets(environ, keep=("HF_TOKEN",))
+
+
 def detect_gpus() -> list[int]:
     """Indices of the CUDA devices this machine has (none on a CPU-only machine)."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -133,7 +141,7 @@ class LocalExecutor:
         (run_dir / "result.json").unlink(missing_ok=True)
         taken = self.free_gpus[:gpus]
         del self.free_gpus[: len(taken)]
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": ",".join(map(str, taken))}
+        env = trainer_environment(os.environ) | {"CUDA_VISIBLE_DEVICES": ",".join(map(str, taken))}
         env.setdefault("TRACKIO_DIR", str(self.store.root / "trackio"))
         command = [sys.executable, "-m", "kintern", "train", "--request", str(request_path)]
         with (run_dir / "train.log").open("wb") as log:

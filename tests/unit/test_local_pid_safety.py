@@ -1,6 +1,7 @@
 """`kintern run` after a kill stops only the trainer its pid file proves: never its own
 process group (an empty pid file), never a process that got the pid since (an older
-boot, a file from an older version), and the recorded trainer itself for sure."""
+boot, a file from an older version), and the recorded trainer itself for sure. And the
+trainer it starts inherits no secrets but the Hub token."""
 
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kintern.local.executor import LocalExecutor, TrainerRecord
+from kintern.local.executor import LocalExecutor, TrainerRecord, trainer_environment
 from kintern.local.store import CampaignStore
 
 RUN = "demo-r001"
@@ -90,3 +91,18 @@ def test_the_recorded_trainer_is_killed(tmp_path: Path) -> None:
     finally:
         trainer.kill()
         trainer.wait()
+
+
+def test_a_local_trainer_inherits_no_secrets_but_the_hub_token() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "HF_HOME": "/data/hf",
+        "HF_TOKEN": "hf_x",
+        "ANTHROPIC_API_KEY": "sk-ant-x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+    }
+    assert trainer_environment(environ) == {
+        "PATH": "/usr/bin",
+        "HF_HOME": "/data/hf",
+        "HF_TOKEN": "hf_x",
+    }
