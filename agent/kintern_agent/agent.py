@@ -218,7 +218,9 @@ class Agent:
         except (ValueError, TypeError) as e:
             return f"Error: invalid arguments for {call.name}: {e}", True
         try:
-            return str(tool(**call.arguments)), False
+            # A secret the model put in an argument (a run's rationale, a search query)
+            # must not reach the cluster, the web or a person: it is redacted first.
+            return str(tool(**self.redactor.redact_value(call.arguments))), False
         except (ToolError, BackendError) as e:
             return f"Error: {e}", True
 

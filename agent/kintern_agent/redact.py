@@ -1,19 +1,16 @@
 """Keeps secrets out of the model's context and the trace.
 
-Every tool output and every trace line passes through `Redactor.redact`, which
-replaces the values of secret-looking environment variables (API keys, tokens,
-passwords) and anything shaped like a well-known key with a placeholder.
+Every tool call's arguments, every tool output and every trace line pass through the
+`Redactor`, which replaces the values of secret-looking environment variables (API keys,
+tokens, passwords) and anything shaped like a well-known key with a placeholder.
 """
 
 import os
-import re
 from collections.abc import Mapping
+from typing import Any
 
-SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
-SECRET_SHAPES = re.compile(
-    r"\b(sk-ant-[A-Za-z0-9_-]{16,}|sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{20,}"
-    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
-)
+from kintern.core.redaction import SECRET_NAME, redact_shapes
+
 MIN_SECRET_LENGTH = 8
 
 
@@ -34,4 +31,14 @@ class Redactor:
         for value, name in self._secrets:
             if value in text:
                 text = text.replace(value, f"[redacted {name}]")
-        return SECRET_SHAPES.sub("[redacted]", text)
+        return redact_shapes(text)
+
+    def redact_value(self, value: Any) -> Any:
+        """`value` (a tool call's arguments, say) with every string in it redacted."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self.redact_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact_value(v) for v in value]
+        return value

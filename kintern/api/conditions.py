@@ -52,6 +52,7 @@ class Reason(StrEnum):
     AGENT_STARTED = "AgentStarted"
     AGENT_FINISHED = "AgentFinished"
     AGENT_FAILED = "AgentFailed"
+    AGENT_CONFLICT = "AgentConflict"
     TARGET_REACHED = "TargetReached"
     GPU_HOURS_SPENT = "GpuHoursSpent"
     MAX_RUNS_REACHED = "MaxRunsReached"

@@ -16,6 +16,7 @@ from kintern.api.run import TERMINAL_RUN_PHASES, TrainingRun, TrainingRunStatus
 from kintern.api.times import parse_time, rfc3339
 from kintern.core import approvals
 from kintern.core.budget import Ledger, gpu_hours_between, requested_gpu_hours, requested_gpus
+from kintern.core.redaction import redact_shapes
 from kintern.core.workload import IMAGE_PULL_REASONS, Workload
 
 IMAGE_PULL_GRACE_SECONDS = 300
@@ -228,8 +229,9 @@ def _complete(step: RunStep, run: TrainingRun, w: Workload, gpus: int) -> None:
     if result is not None:
         detail = result.error or result.diagnosis.evidence
     elif w.termination_message:
-        step.status.log_tail = w.termination_message[-2000:]
-        detail = w.termination_message.strip().splitlines()[-1] if w.termination_message else ""
+        tail = redact_shapes(w.termination_message[-2000:])  # a person and the agent read it
+        step.status.log_tail = tail
+        detail = tail.strip().splitlines()[-1] if tail.strip() else ""
     message = f"failed: {reason}" + (f": {detail}" if detail else "")
     _finish(step, run, "Failed", reason, message[:500])
 

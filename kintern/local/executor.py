@@ -5,21 +5,83 @@ to result.json plays the part of a pod's termination message.
 """
 
 import contextlib
+import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import yaml
 
 from kintern.api.request import RunRequest
+from kintern.core.redaction import without_secrets
 from kintern.core.workload import Workload
 from kintern.local.store import CampaignStore
 
+log = logging.getLogger(__name__)
 LOG_TAIL_LINES = 30
+
+
+@dataclass(frozen=True)
+class TrainerRecord:
+    """What the pid file keeps of a trainer: enough to prove later that a process is that
+    trainer, not another process that got its pid after a reboot or a long time."""
+
+    pid: int
+    start_ticks: int | None  # the process's start in clock ticks since boot (/proc)
+    cmdline: list[str]
+
+    @classmethod
+    def of(cls, pid: int, command: list[str]) -> "TrainerRecord":
+        """The record of a process just started with `command` (recorded as given: the
+        child may not have exec'd it yet)."""
+        return cls(pid, _start_ticks(pid), command)
+
+    @classmethod
+    def parse(cls, text: str) -> "TrainerRecord | None":
+        """The record, or None when the file cannot prove anything (empty, a bare number
+        from an older version, garbage)."""
+        try:
+            data = json.loads(text)
+            record = cls(int(data["pid"]), data.get("start_ticks"), list(data["cmdline"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+        return record if record.pid > 0 else None
+
+    def dump(self) -> str:
+        return json.dumps(
+            {"pid": self.pid, "start_ticks": self.start_ticks, "cmdline": self.cmdline}
+        )
+
+    def is_running(self) -> bool:
+        """Whether the process with this pid is still the recorded one: its start time
+        matches, or where none was recorded, its command line does."""
+        if self.start_ticks is not None:
+            return _start_ticks(self.pid) == self.start_ticks
+        return bool(self.cmdline) and _cmdline(self.pid) == self.cmdline
+
+
+def _start_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
 @dataclass
@@ -28,6 +90,12 @@ class _Process:
     started_at: datetime
     gpus: list[int]
     finished_at: datetime | None = None
+
+
+def trainer_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What a local trainer (and a custom script it runs) inherits: this environment less
+    its secrets (the agent's LLM keys, cloud credentials), HF_TOKEN kept for the Hub."""
+    return without_secrets(environ, keep=("HF_TOKEN",))
 
 
 def detect_gpus() -> list[int]:
@@ -50,14 +118,19 @@ class LocalExecutor:
         self.processes: dict[str, _Process] = {}
 
     def kill_stale(self, names: list[str]) -> None:
-        """Stop trainer processes that outlived a previous `kintern run` (after a kill)."""
+        """Stop trainer processes that outlived a previous `kintern run` (after a kill):
+        only a process the pid file proves is that trainer (same pid, same start time),
+        never pid 0 (this very process group) nor a process that reused the pid."""
         for name in names:
             pid_file = self.store.run_dir(name) / "pid"
             if not pid_file.exists():
                 continue
-            pid = int(pid_file.read_text() or 0)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+            record = TrainerRecord.parse(pid_file.read_text())
+            if record is not None and record.is_running():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(record.pid, signal.SIGKILL)
+            elif record is None:
+                log.warning("run %s: pid file %s proves no process; left alone", name, pid_file)
             pid_file.unlink()
 
     def launch(self, request: RunRequest, gpus: int) -> None:
@@ -68,14 +141,14 @@ class LocalExecutor:
         (run_dir / "result.json").unlink(missing_ok=True)
         taken = self.free_gpus[:gpus]
         del self.free_gpus[: len(taken)]
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": ",".join(map(str, taken))}
+        env = trainer_environment(os.environ) | {"CUDA_VISIBLE_DEVICES": ",".join(map(str, taken))}
         env.setdefault("TRACKIO_DIR", str(self.store.root / "trackio"))
         command = [sys.executable, "-m", "kintern", "train", "--request", str(request_path)]
         with (run_dir / "train.log").open("wb") as log:
             popen = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
-        (run_dir / "pid").write_text(str(popen.pid))
+        (run_dir / "pid").write_text(TrainerRecord.of(popen.pid, command).dump())
         self.processes[name] = _Process(popen, datetime.now(UTC), taken)
 
     def workloads(self) -> dict[str, Workload]:

@@ -2,9 +2,9 @@
 lists it) and an owner reference (so deleting the campaign deletes it, and through it its
 Job). A run whose campaign does not exist is marked with a CampaignNotFound condition.
 
-Runs the agent proposes carry the label already, and the campaign's reconcile adds the
-owner reference (it has read the campaign anyway). A run made by hand without the label
-is labelled and owned by the run's own event handler.
+The campaign's reconcile sees every run whose spec.campaign names it (the runs' index is
+keyed by it, cache.py) and adds whichever of the two it lacks; while the campaign does not
+exist, its runs are marked, and they are adopted when it appears.
 """
 
 from typing import Any
@@ -40,11 +40,12 @@ def adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
 
 
 def mark_orphan(kube: Kube, run: dict[str, Any], campaign: str) -> None:
-    """Say on the run that its campaign does not exist (once)."""
+    """Say on the run that its campaign does not exist (once). The campaign's reconcile
+    sees it among the runs naming it (cache.py), and adopts it once the campaign exists."""
+    meta = run["metadata"]
     conditions = (run.get("status") or {}).get("conditions") or []
     if any(c.get("reason") == Reason.CAMPAIGN_NOT_FOUND for c in conditions):
         return
-    meta = run["metadata"]
     message = (
         f"campaign {campaign!r} does not exist in namespace {meta['namespace']}; "
         "set spec.campaign to an existing PostTrainingCampaign"

@@ -2,7 +2,8 @@
 
 Every event about a campaign, its runs, or their Jobs and Pods queues the campaign for a
 reconcile on the reconciler's workers (see workqueue.py: triggers coalesce, and a handler
-returns at once). Only `on.event` handlers are used, so kopf
+returns at once). kopf indexes of the same watches are what the reconcile reads
+(cache.py): no list per reconcile. Only `on.event` handlers are used, so kopf
 adds no finalizers and writes no bookkeeping annotations. `kopf run -m
 kintern_operator.handlers` works; `kintern operator` adds leader election and metrics.
 """
@@ -12,11 +13,10 @@ import threading
 from typing import Any
 
 import kopf
-from kubernetes import client, config
 
 from kintern_operator import naming
-from kintern_operator.adoption import adoption, labelled, mark_orphan
-from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.cache import Body, Key, WatchedObjects, trim_job, trim_pod, whole
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube, bounded_api
 from kintern_operator.reconciler import CampaignReconciler
 from kintern_operator.settings import OperatorSettings
 
@@ -40,19 +40,40 @@ class NoDiffBase(kopf.DiffBaseStorage):
 
 
 @kopf.on.startup()
-def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+def operator_startup(
+    settings: kopf.OperatorSettings,
+    memo: kopf.Memo,
+    campaign_index: kopf.Index[Key, Body],
+    run_index: kopf.Index[Key, Body],
+    job_index: kopf.Index[Key, Body],
+    pod_index: kopf.Index[Key, Body],
+    **_: Any,
+) -> None:
     settings.posting.level = logging.WARNING
-    settings.watching.server_timeout = 300
     settings.persistence.diffbase_storage = NoDiffBase()
     if "reconciler" not in memo:
-        config.load_config()
-        memo["reconciler"] = CampaignReconciler(Kube(client.ApiClient()), OperatorSettings())
+        ours = OperatorSettings()
+        api = bounded_api(ours.api_connect_timeout_seconds, ours.api_read_timeout_seconds)
+        memo["reconciler"] = CampaignReconciler(Kube(api), ours)
     reconciler = _reconciler(memo)
+    # kopf's indexes, empty now; kopf fills them before the first handler runs.
+    reconciler.watched = WatchedObjects(campaign_index, run_index, job_index, pod_index)
+    _bound_kopf_calls(settings, reconciler.settings)
     reconciler.start(reconciler.settings.reconcile_workers)
     stop = threading.Event()
     memo["resync_stop"] = stop
     thread = threading.Thread(target=_resync_loop, args=(memo, stop), daemon=True, name="resync")
     thread.start()
+
+
+def _bound_kopf_calls(kopf_settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
+    """kopf's own calls get the same bounds as the reconciler's; a watch that the apiserver
+    should have ended after `server_timeout` is given up by the client a minute later."""
+    kopf_settings.networking.connect_timeout = ours.api_connect_timeout_seconds
+    kopf_settings.networking.request_timeout = ours.api_read_timeout_seconds
+    kopf_settings.watching.connect_timeout = ours.api_connect_timeout_seconds
+    kopf_settings.watching.server_timeout = 300
+    kopf_settings.watching.client_timeout = 360
 
 
 @kopf.on.cleanup()
@@ -63,65 +84,70 @@ def operator_cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 def _resync_loop(memo: kopf.Memo, stop: threading.Event) -> None:
     """Deadlines and live GPU-hours move with the clock, not with events: every live
-    campaign is queued for a reconcile each round."""
+    campaign the watch has shown is queued for a reconcile each round. No API call here,
+    so a hung apiserver cannot stall the resync, and reconciles still start (and give up
+    in bounded time) while it hangs."""
     reconciler: CampaignReconciler = memo["reconciler"]
     while not stop.wait(reconciler.settings.resync_seconds):
-        try:
-            live = _live_campaigns(reconciler.kube, memo.get("namespaces") or [])
-        except Exception:  # the apiserver away for a moment must not end resyncs for good
-            log.exception("listing campaigns to resync failed; trying again next round")
-            continue
-        for namespace, name in live:
+        for namespace, name in reconciler.live_campaigns():
             reconciler.enqueue(namespace, name)
 
 
-def _live_campaigns(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
-    found = []
-    if namespaces:
-        lists = [
-            kube.custom.list_namespaced_custom_object(
-                naming.GROUP, naming.VERSION, ns, PLURAL_CAMPAIGNS
-            )
-            for ns in namespaces
-        ]
-    else:
-        lists = [
-            kube.custom.list_cluster_custom_object(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
-        ]
-    for items in lists:
-        for c in items["items"]:
-            if (c.get("status") or {}).get("phase") not in TERMINAL:
-                found.append((c["metadata"]["namespace"], c["metadata"]["name"]))
-    return found
-
-
 def _reconciler(memo: kopf.Memo) -> CampaignReconciler:
-    return memo["reconciler"]
+    """The reconciler, for a handler: that kopf calls one at all proves its indexes full."""
+    reconciler: CampaignReconciler = memo["reconciler"]
+    if reconciler.watched is not None:
+        reconciler.watched.synced.set()
+    return reconciler
+
+
+# --- indexes: what the reconcile reads (cache.py) --------------------------------------
+
+
+@kopf.index(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
+async def campaign_index(body: kopf.Body, **_: Any) -> dict[Key, Body]:
+    meta = body["metadata"]
+    return {(meta["namespace"], meta["name"]): whole(body)}
+
+
+@kopf.index(naming.GROUP, naming.VERSION, PLURAL_RUNS)
+async def run_index(body: kopf.Body, **_: Any) -> dict[Key, Body]:
+    """Runs by spec.campaign, labelled or not: a run made by hand, before its campaign or
+    without the label, is seen by the campaign's reconcile, which adopts it."""
+    campaign = (body.get("spec") or {}).get("campaign", "")
+    return {(body["metadata"]["namespace"], campaign): whole(body)}
+
+
+@kopf.index("batch", "v1", "jobs", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
+async def job_index(body: kopf.Body, **_: Any) -> dict[Key, Body]:
+    meta = body["metadata"]
+    return {(meta["namespace"], meta["labels"][naming.CAMPAIGN_LABEL]): trim_job(body)}
+
+
+@kopf.index("", "v1", "pods", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})
+async def pod_index(body: kopf.Body, **_: Any) -> dict[Key, Body]:
+    meta = body["metadata"]
+    return {(meta["namespace"], meta["labels"][naming.CAMPAIGN_LABEL]): trim_pod(body)}
+
+
+# --- events: each queues its campaign ---------------------------------------------------
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
-async def campaign_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconciler(memo).enqueue(body["metadata"]["namespace"], body["metadata"]["name"])
+async def campaign_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    reconciler, meta = _reconciler(memo), body["metadata"]
+    phase = (body.get("status") or {}).get("phase")
+    live = event["type"] != "DELETED" and phase not in TERMINAL
+    reconciler.track(meta["namespace"], meta["name"], live)
+    reconciler.enqueue(meta["namespace"], meta["name"])
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_RUNS)
-def run_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Queues the run's campaign (its reconcile adopts the runs it lists)."""
-    reconciler = _reconciler(memo)
-    meta, spec = body["metadata"], body.get("spec") or {}
-    namespace, campaign = meta["namespace"], spec.get("campaign", "")
-    if event["type"] != "DELETED" and not labelled(dict(body), campaign):
-        # A run without its campaign's label (made by hand): the campaign's reconcile would
-        # not list it, so it is labelled and owned here first, or marked an orphan.
-        campaign_body = reconciler.kube.get_campaign(namespace, campaign)
-        if campaign_body is None:
-            mark_orphan(reconciler.kube, dict(body), campaign)
-            return
-        reconciler.kube.patch_metadata(
-            PLURAL_RUNS, namespace, meta["name"], adoption(dict(body), campaign_body)
-        )
-        return  # the change comes back as an event
-    reconciler.enqueue(namespace, campaign)
+async def run_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Queues the run's campaign: its reconcile adopts the run, or marks it an orphan when
+    the campaign does not exist (and adopts it once it does)."""
+    campaign = (body.get("spec") or {}).get("campaign", "")
+    _reconciler(memo).enqueue(body["metadata"]["namespace"], campaign)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={naming.CAMPAIGN_LABEL: kopf.PRESENT})

@@ -1,4 +1,5 @@
-"""Cluster access for the operator: list, create-or-adopt, patch status, delete, Events.
+"""Cluster access for the operator: create-or-adopt, patch, delete, Events; every call
+bounded in time. (Reads come from the watches: cache.py.)
 
 Everything goes through the kubernetes client; bodies are plain dicts in the wire shape.
 """
@@ -9,8 +10,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from urllib3 import Retry
+from urllib3.exceptions import HTTPError
 
 from kintern.api.conditions import now_rfc3339
 from kintern_operator import naming
@@ -18,6 +21,34 @@ from kintern_operator import naming
 log = logging.getLogger(__name__)
 PLURAL_CAMPAIGNS = "posttrainingcampaigns"
 PLURAL_RUNS = "trainingruns"
+# What an apiserver that is away, refusing or too slow raises (a timeout included): worth
+# trying again later. Anything else is a bug and is not retried behind a green /healthz.
+TRANSIENT: tuple[type[Exception], ...] = (ApiException, HTTPError, OSError)
+
+
+class BoundedApiClient(client.ApiClient):
+    """An ApiClient whose every request has a connect and a read timeout (the client's own
+    default is none: one call to an apiserver that stopped answering would pin its thread,
+    and the campaign it was reconciling, forever). A call that passes its own
+    `_request_timeout` keeps it."""
+
+    def __init__(self, configuration: client.Configuration, timeout: tuple[float, float]) -> None:
+        # A read that timed out is not sent again behind the caller's back: that would
+        # multiply the bound. Refused connections are retried twice.
+        configuration.retries = Retry(total=2, read=0, redirect=0)
+        super().__init__(configuration)
+        self.timeout = timeout
+
+    def call_api(self, *args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return super().call_api(*args, _request_timeout=_request_timeout or self.timeout, **kwargs)
+
+
+def bounded_api(connect_seconds: float, read_seconds: float) -> BoundedApiClient:
+    """A client for the cluster the process runs in (or the kubeconfig's), with timeouts."""
+    config.load_config()
+    return BoundedApiClient(
+        client.Configuration.get_default_copy(), (connect_seconds, read_seconds)
+    )
 
 
 @dataclass
@@ -47,53 +78,26 @@ class Kube:
 
     # --- custom resources -------------------------------------------------------------
 
-    def get_campaign(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._get_custom(namespace, PLURAL_CAMPAIGNS, name)
-
-    def get_run(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._get_custom(namespace, PLURAL_RUNS, name)
-
-    def _get_custom(self, namespace: str, plural: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self.custom.get_namespaced_custom_object(
-                naming.GROUP, naming.VERSION, namespace, plural, name
+    def patch_status(
+        self, plural: str, namespace: str, name: str, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Merge `status` into the object's status; the object as the apiserver answered."""
+        return dict(
+            self.custom.patch_namespaced_custom_object_status(
+                naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
             )
-        except ApiException as err:
-            if err.status == 404:
-                return None
-            raise
-
-    def list_runs(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
-        selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        items = self.custom.list_namespaced_custom_object(
-            naming.GROUP, naming.VERSION, namespace, PLURAL_RUNS, label_selector=selector
-        )["items"]
-        mine = [r for r in items if (r.get("spec") or {}).get("campaign") == campaign]
-        return sorted(
-            mine, key=lambda r: (r["metadata"]["creationTimestamp"], r["metadata"]["name"])
-        )
-
-    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
-        self.custom.patch_namespaced_custom_object_status(
-            naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
         )
 
     def patch_metadata(
         self, plural: str, namespace: str, name: str, metadata: dict[str, Any]
-    ) -> None:
-        self.custom.patch_namespaced_custom_object(
-            naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": metadata}
+    ) -> dict[str, Any]:
+        return dict(
+            self.custom.patch_namespaced_custom_object(
+                naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": metadata}
+            )
         )
 
     # --- jobs and pods ----------------------------------------------------------------
-
-    def list_jobs(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
-        selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        return _items(self.batch.list_namespaced_job, namespace, selector)
-
-    def list_pods(self, namespace: str, campaign: str) -> list[dict[str, Any]]:
-        selector = f"{naming.CAMPAIGN_LABEL}={naming.label_value(campaign)}"
-        return _items(self.core.list_namespaced_pod, namespace, selector)
 
     def find_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The Job called `name`, whoever made it (a list by name: the operator's Role
@@ -116,43 +120,41 @@ class Kube:
 
     # --- create or adopt --------------------------------------------------------------
 
-    def ensure(self, body: dict[str, Any]) -> bool:
-        """Create `body`; if it exists already, keep the existing one. True if created."""
+    def ensure(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Create `body`: the created object, or None if one of that name exists already
+        (kept as it is)."""
         kind, ns = body["kind"], body["metadata"]["namespace"]
         creators = {
-            "Job": lambda: self.batch.create_namespaced_job(ns, body),
-            "ServiceAccount": lambda: self.core.create_namespaced_service_account(ns, body),
-            "ConfigMap": lambda: self.core.create_namespaced_config_map(ns, body),
-            "Role": lambda: self.rbac.create_namespaced_role(ns, body),
-            "RoleBinding": lambda: self.rbac.create_namespaced_role_binding(ns, body),
+            "Job": self.batch.create_namespaced_job,
+            "ServiceAccount": self.core.create_namespaced_service_account,
+            "ConfigMap": self.core.create_namespaced_config_map,
+            "Role": self.rbac.create_namespaced_role,
+            "RoleBinding": self.rbac.create_namespaced_role_binding,
         }
         try:
-            creators[kind]()
-            return True
+            response = creators[kind](ns, body, _preload_content=False)
         except ApiException as err:
             if err.status == 409:
-                return False
+                return None
             raise
+        return dict(json.loads(response.data))
 
-    def ensure_role(self, body: dict[str, Any]) -> None:
-        """Create the Role, or bring its rules to `body`'s when they drifted."""
-        if self.ensure(body):
-            return
-        ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-        current = self.plain(self.rbac.read_namespaced_role(name, ns))
-        if current.get("rules") != body["rules"]:
-            self.rbac.patch_namespaced_role(name, ns, {"rules": body["rules"]})
-
-    def set_role_rules(self, body: dict[str, Any]) -> bool:
-        """Patch an existing Role's rules to `body`'s; False when the Role is gone."""
-        ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    def read(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """An agent object (ServiceAccount, Role, RoleBinding or ConfigMap) as the
+        apiserver sent it, or None when there is none."""
+        readers = {
+            "ServiceAccount": self.core.read_namespaced_service_account,
+            "ConfigMap": self.core.read_namespaced_config_map,
+            "Role": self.rbac.read_namespaced_role,
+            "RoleBinding": self.rbac.read_namespaced_role_binding,
+        }
         try:
-            self.rbac.patch_namespaced_role(name, ns, {"rules": body["rules"]})
+            response = readers[kind](name, namespace, _preload_content=False)
         except ApiException as err:
             if err.status == 404:
-                return False
+                return None
             raise
-        return True
+        return dict(json.loads(response.data))
 
     # --- events -----------------------------------------------------------------------
 
@@ -184,10 +186,3 @@ class Kube:
             self.core.create_namespaced_event(meta["namespace"], body)
         except ApiException as err:
             log.warning("could not record event %s on %s: %s", reason, meta["name"], err.reason)
-
-
-def _items(lister: Any, namespace: str, selector: str) -> list[dict[str, Any]]:
-    """The listed objects as the apiserver sent them (wire-shaped dicts): no detour through
-    the client's models, which cost more CPU than the rest of a reconcile at scale."""
-    response = lister(namespace, label_selector=selector, _preload_content=False)
-    return list(json.loads(response.data)["items"])

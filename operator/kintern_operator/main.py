@@ -9,11 +9,10 @@ import sys
 import threading
 
 import kopf
-from kubernetes import client, config
 
 from kintern_operator import handlers, metrics  # noqa: F401  (handlers register with kopf)
-from kintern_operator.health import serve_health
-from kintern_operator.kube import Kube
+from kintern_operator.health import Liveness, serve_health
+from kintern_operator.kube import Kube, bounded_api
 from kintern_operator.leader import LeaderElector
 from kintern_operator.reconciler import CampaignReconciler
 from kintern_operator.settings import OperatorSettings
@@ -29,11 +28,10 @@ def run_operator(
 ) -> int:
     """Run until stopped or until leadership is lost (exit code 1)."""
     kopf.configure(log_format=kopf.LogFormat.JSON if json_logs else kopf.LogFormat.PLAIN)
-    config.load_config()
-    api = client.ApiClient()
+    api = bounded_api(settings.api_connect_timeout_seconds, settings.api_read_timeout_seconds)
     stop = threading.Event()
-    lost = threading.Event()
-    serve_health(liveness_port)
+    liveness = Liveness()
+    serve_health(liveness_port, liveness)
     metrics.serve(settings.metrics_port)
     for sig in (signal.SIGTERM, signal.SIGINT):  # a standby stops at once; kopf takes over later
         signal.signal(sig, lambda *_: stop.set())
@@ -48,12 +46,21 @@ def run_operator(
         )
         if not elector.acquire(stop):
             return 1
-        elector.keep(stop, on_lost=lambda: (lost.set(), stop.set()))
-    memo = kopf.Memo(reconciler=CampaignReconciler(Kube(api), settings), namespaces=namespaces)
+        elector.keep(stop, on_lost=_exit_at_once)
+    reconciler = CampaignReconciler(Kube(api), settings, liveness=liveness)
+    memo = kopf.Memo(reconciler=reconciler, namespaces=namespaces)
     asyncio.run(_operate(stop, memo, namespaces))
-    if elector is not None and not lost.is_set():
+    if elector is not None:
         elector.release()  # a successor need not wait for the Lease to expire
-    return 1 if lost.is_set() else 0
+    return 0
+
+
+def _exit_at_once() -> None:
+    """Leadership is no longer proven: end the process now, with exit code 1. Stopping
+    kopf gracefully would let reconciles in flight go on writing, and with an apiserver
+    that hangs it may never end; the Deployment starts a fresh replica, a standby."""
+    logging.shutdown()
+    os._exit(1)
 
 
 async def _operate(stop: threading.Event, memo: kopf.Memo, namespaces: list[str]) -> None:

@@ -5,6 +5,7 @@ counters. The Grafana dashboard and the alert rules use exactly these.
 """
 
 import contextlib
+import threading
 from collections import Counter
 
 from prometheus_client import Counter as PromCounter
@@ -53,7 +54,11 @@ RECONCILE_ERRORS = PromCounter(
 )
 JOBS_CREATED = PromCounter("kintern_jobs_created", "Training Jobs created.", ["namespace"])
 
+# Every campaign's phase, for the per-namespace counts. The reconcile workers write it
+# from their threads: the lock covers the write, the count and the gauges it sets, so no
+# thread iterates the dict while another changes it, nor sets an older count last.
 _campaign_phases: dict[tuple[str, str], str] = {}
+_phases_guard = threading.Lock()
 
 
 def serve(port: int) -> None:
@@ -64,8 +69,9 @@ def report_campaign(campaign: PostTrainingCampaign, runs: list[TrainingRun]) -> 
     """Set every per-campaign series from the campaign's fresh status."""
     ns, name = campaign.metadata["namespace"], campaign.metadata["name"]
     status = campaign.status
-    _campaign_phases[(ns, name)] = status.phase
-    _count_campaigns(ns)
+    with _phases_guard:
+        _campaign_phases[(ns, name)] = status.phase
+        _count_campaigns(ns)
     by_phase = Counter(r.status.phase for r in runs)
     for phase in RUN_PHASES:
         RUNS.labels(ns, name, phase).set(by_phase.get(phase, 0))
@@ -89,14 +95,16 @@ def report_job_created(namespace: str) -> None:
 
 
 def _count_campaigns(namespace: str) -> None:
+    """Set the namespace's campaign counts (the caller holds _phases_guard)."""
     for phase in CAMPAIGN_PHASES:
         count = sum(1 for (n, _), p in _campaign_phases.items() if n == namespace and p == phase)
         CAMPAIGNS.labels(namespace, phase).set(count)
 
 
 def forget_campaign(namespace: str, name: str) -> None:
-    _campaign_phases.pop((namespace, name), None)
-    _count_campaigns(namespace)  # else a deleted namespace's last campaign stays counted
+    with _phases_guard:
+        _campaign_phases.pop((namespace, name), None)
+        _count_campaigns(namespace)  # else a deleted namespace's last campaign stays counted
     for gauge in (
         APPROVALS_PENDING,
         GPU_HOURS_USED,

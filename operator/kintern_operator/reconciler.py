@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +23,15 @@ from kintern.api.run import TrainingRun
 from kintern.api.times import rfc3339
 from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
 from kintern.core.requests import UnresolvedModel, build_request
+from kintern.core.runs import Event
 from kintern.core.workload import Workload
 from kintern_operator import metrics, naming
 from kintern_operator.adoption import adoption, mark_orphan, owned_by_a_campaign
 from kintern_operator.builders import agent as agent_builders
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
-from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.cache import WatchedObjects
+from kintern_operator.health import Liveness
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, TRANSIENT, Kube
 from kintern_operator.observe import agent_state_of, workload_of
 from kintern_operator.settings import OperatorSettings
 from kintern_operator.workqueue import WorkQueue
@@ -50,13 +52,8 @@ def operator_fields(status: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class AgentObjects:
-    """When a campaign's agent objects were last created or corrected, and the Role's rules."""
-
-    uid: str | None
-    at: float
-    rules: list[dict[str, Any]]
+class AgentConflict(Exception):
+    """An object under one of the agent's names that the operator did not create."""
 
 
 class CampaignReconciler:
@@ -67,11 +64,30 @@ class CampaignReconciler:
         kube: Kube,
         settings: OperatorSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        liveness: Liveness | None = None,
     ) -> None:
         self.kube, self.settings, self.clock = kube, settings, clock
+        self.liveness = liveness or Liveness()
+        # What the watches show: attached by the operator's startup (handlers.py), which
+        # is where kopf hands its indexes over.
+        self.watched: WatchedObjects | None = None
         self.queue = WorkQueue()
         self._guard = threading.Lock()
-        self._agent_checked: dict[tuple[str, str], AgentObjects] = {}
+        # When each campaign's agent objects were last created or checked, and for which uid.
+        self._agent_checked: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._live: set[tuple[str, str]] = set()  # campaigns not ended, as watched
+
+    def track(self, namespace: str, name: str, live: bool) -> None:
+        """Note from a watch event whether the campaign is live (the resync's list)."""
+        with self._guard:
+            if live:
+                self._live.add((namespace, name))
+            else:
+                self._live.discard((namespace, name))
+
+    def live_campaigns(self) -> list[tuple[str, str]]:
+        with self._guard:
+            return sorted(self._live)
 
     def enqueue(self, namespace: str, name: str) -> None:
         """Ask for a reconcile of the campaign; returns at once."""
@@ -91,11 +107,16 @@ class CampaignReconciler:
         self.queue.close()
 
     def _work(self) -> None:
+        assert self.watched is not None, "attach the watched objects before start()"
+        self.watched.synced.wait()  # no reconcile from half-filled indexes
         while (key := self.queue.get()) is not None:
             try:
                 self._timed_once(*key)
-            except Exception:  # logged and counted; the next event or resync tries again
-                log.exception("reconcile of campaign %s/%s failed", *key)
+            except TRANSIENT as err:  # counted; the next event or resync tries again
+                log.warning("reconcile of campaign %s/%s failed: %s", *key, _short(err))
+            except Exception as err:  # a bug: /healthz fails, so the restarts show
+                log.exception("reconcile of campaign %s/%s failed with a bug", *key)
+                self.liveness.fail(f"reconcile of {key[0]}/{key[1]}: {type(err).__name__}")
             finally:
                 self.queue.done(key)
 
@@ -111,28 +132,40 @@ class CampaignReconciler:
 
     # --- gather -----------------------------------------------------------------------
 
+    @property
+    def _seen(self) -> WatchedObjects:
+        assert self.watched is not None
+        return self.watched
+
     def reconcile_once(self, namespace: str, name: str) -> None:
-        body = self.kube.get_campaign(namespace, name)
+        """Plan from what the watches show (no reads from the apiserver) and apply."""
+        body = self._seen.campaign(namespace, name)
         if body is None:
             self._forget(namespace, name)
             return
         campaign = _parse_campaign(body)
         runs, run_bodies = self._runs(body)
-        jobs = self.kube.list_jobs(namespace, name)
-        pods = self.kube.list_pods(namespace, name)
+        jobs = self._seen.jobs(namespace, naming.label_value(name))
+        pods = self._seen.pods(namespace, naming.label_value(name))
         jobs_by_name = {j["metadata"]["name"]: j for j in jobs}
         workloads = _workloads(runs, jobs_by_name, pods)
         agent_job = jobs_by_name.get(naming.agent_job(name))
         snapshot = Snapshot(campaign, runs, workloads, agent_state_of(agent_job), self.clock())
         plan = plan_campaign(snapshot)
-        self._apply(body, campaign, run_bodies, plan, agent_job, workloads)
+        self._apply(body, campaign, run_bodies, plan, agent_job)
 
     def _adopt(self, campaign: dict[str, Any], run: dict[str, Any]) -> None:
-        """Give a listed run the owner reference to its campaign, if it lacks it."""
+        """Give a run its campaign's label and owner reference, if it lacks them."""
         patch = adoption(run, campaign)
         if patch:
             meta = run["metadata"]
-            self.kube.patch_metadata(PLURAL_RUNS, meta["namespace"], meta["name"], patch)
+            adopted = self.kube.patch_metadata(PLURAL_RUNS, meta["namespace"], meta["name"], patch)
+            self._seen.wrote("runs", _run_key(run), adopted)
+
+    def _patch_run_status(self, run: dict[str, Any], status: dict[str, Any]) -> None:
+        meta = run["metadata"]
+        written = self.kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+        self._seen.wrote("runs", _run_key(run), written)
 
     def _forget(self, namespace: str, name: str) -> None:
         """The campaign is gone: its series go, and runs labelled for it that it never
@@ -140,7 +173,7 @@ class CampaignReconciler:
         metrics.forget_campaign(namespace, name)
         with self._guard:
             self._agent_checked.pop((namespace, name), None)
-        for run in self.kube.list_runs(namespace, name):
+        for run in self._seen.runs(namespace, name):
             if not owned_by_a_campaign(run) and not run["metadata"].get("deletionTimestamp"):
                 mark_orphan(self.kube, run, name)
 
@@ -150,7 +183,7 @@ class CampaignReconciler:
         """The campaign's valid runs (invalid ones are refused), each adopted first."""
         runs, bodies = [], {}
         meta = campaign["metadata"]
-        for body in self.kube.list_runs(meta["namespace"], meta["name"]):
+        for body in self._seen.runs(meta["namespace"], meta["name"]):
             self._adopt(campaign, body)
             try:
                 runs.append(TrainingRun.model_validate(body))
@@ -173,13 +206,8 @@ class CampaignReconciler:
             "message": message,
             "lastTransitionTime": rfc3339(self.clock()),
         }
-        meta = body["metadata"]
-        self.kube.patch_status(
-            PLURAL_RUNS,
-            meta["namespace"],
-            meta["name"],
-            {"phase": "Rejected", "message": message, "conditions": [condition]},
-        )
+        rejected = {"phase": "Rejected", "message": message, "conditions": [condition]}
+        self._patch_run_status(body, rejected)
         self.kube.event(body, "Warning", Reason.INVALID_SPEC, message)
 
     # --- apply ------------------------------------------------------------------------
@@ -191,12 +219,12 @@ class CampaignReconciler:
         run_bodies: dict[str, dict[str, Any]],
         plan: CampaignPlan,
         agent_job: dict[str, Any] | None,
-        workloads: dict[str, Workload],
     ) -> None:
         ns = campaign.metadata["namespace"]
-        pods = [w.pod_name for w in workloads.values() if w.pod_name]
         try:
-            self._ensure_agent(body, campaign, plan, agent_job, pods)
+            self._ensure_agent(body, campaign, plan, agent_job)
+        except AgentConflict as err:
+            self._agent_refused(body, plan, str(err), Reason.AGENT_CONFLICT)
         except ApiException as err:
             if err.status not in (400, 422):
                 raise
@@ -210,8 +238,8 @@ class CampaignReconciler:
                 step.status.job_name = naming.run_job(name)
             new_status = step.status.to_dict()
             if new_status != (run_body.get("status") or {}):
-                self.kube.patch_status(PLURAL_RUNS, ns, name, new_status)
-            for event in step.events:
+                self._patch_run_status(run_body, new_status)
+            for event in _worth_reading(step.events):
                 self.kube.event(run_body, event.type, event.reason, event.message)
             if step.approval_wait_seconds is not None:
                 mode = campaign.spec.approvals.mode
@@ -252,6 +280,7 @@ class CampaignReconciler:
             self._fail_launch(run_body, f"the cluster refused the run's Job: {_reason(err)}")
             return
         if created:
+            self._seen.wrote("jobs", (ns, naming.label_value(campaign.metadata["name"])), created)
             metrics.report_job_created(ns)
         elif not self._job_is_ours(ns, job["metadata"]["name"], run.metadata.get("uid")):
             self._fail_launch(
@@ -267,14 +296,13 @@ class CampaignReconciler:
     def _fail_launch(
         self, run_body: dict[str, Any], message: str, reason: str = Reason.INVALID_SPEC
     ) -> None:
-        meta = run_body["metadata"]
         status = {
             "phase": "Failed",
             "message": message[:500],
             "failureReason": reason,
             "jobName": None,  # no Job of this run exists
         }
-        self.kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+        self._patch_run_status(run_body, status)
         self.kube.event(run_body, "Warning", reason, message)
 
     def _ensure_agent(
@@ -283,7 +311,6 @@ class CampaignReconciler:
         campaign: PostTrainingCampaign,
         plan: CampaignPlan,
         agent_job: dict[str, Any] | None,
-        run_pods: list[str],
     ) -> None:
         ns = campaign.metadata["namespace"]
         name = naming.agent_job(campaign.metadata["name"])
@@ -292,48 +319,60 @@ class CampaignReconciler:
             if agent_job is not None and not agent_state_of(agent_job).succeeded:
                 self.kube.delete_job(ns, name)
             return
-        self._ensure_agent_objects(body, run_pods)
+        self._ensure_agent_objects(body)
         if agent_job is None:
-            self.kube.ensure(agent_builders.build_agent_job(body, campaign, self.settings))
-            self.kube.event(body, "Normal", Reason.AGENT_STARTED, f"agent Job {name} created")
-            if not plan.agent_should_run:
-                self.kube.set_job_suspended(ns, name, True)
+            job = agent_builders.build_agent_job(body, campaign, self.settings)
+            job["spec"]["suspend"] = not plan.agent_should_run
+            if created := self.kube.ensure(job):
+                label = naming.label_value(campaign.metadata["name"])
+                self._seen.wrote("jobs", (ns, label), created)
+                self.kube.event(body, "Normal", Reason.AGENT_STARTED, f"agent Job {name} created")
             return
         suspended = bool((agent_job.get("spec") or {}).get("suspend"))
         if suspended == plan.agent_should_run:
             self.kube.set_job_suspended(ns, name, not plan.agent_should_run)
 
-    def _ensure_agent_objects(self, body: dict[str, Any], run_pods: list[str]) -> None:
-        """The agent's ServiceAccount, Role, RoleBinding and state ConfigMap: created or
-        corrected when the campaign is first seen, and again at least every
-        AGENT_RECHECK_SECONDS (someone deleted or edited one); the Role's rules also when
-        they change (a new run pod's logs). In between, a reconcile writes nothing here:
-        four creates answered 409 on every event were a third of the operator's requests."""
+    def _ensure_agent_objects(self, body: dict[str, Any]) -> None:
+        """The agent's ServiceAccount, Role, RoleBinding and state ConfigMap: created, or
+        found and checked, when the campaign is first seen and again at least every
+        AGENT_RECHECK_SECONDS (someone deleted or edited one). In between, a reconcile
+        writes nothing here: four creates answered 409 on every event were a third of the
+        operator's requests. An object found under one of these names is taken only when
+        the campaign owns it and it grants exactly what the operator would: otherwise
+        AgentConflict, and nothing of the agent's is created or changed."""
         meta = body["metadata"]
-        key, role = (meta["namespace"], meta["name"]), agent_builders.build_role(body, run_pods)
+        key = (meta["namespace"], meta["name"])
         with self._guard:
             checked = self._agent_checked.get(key)
-        fresh = checked and time.monotonic() - checked.at < AGENT_RECHECK_SECONDS
-        recent = checked if fresh and checked and checked.uid == meta.get("uid") else None
-        if recent and recent.rules == role["rules"]:
+        fresh = checked and time.monotonic() - checked[1] < AGENT_RECHECK_SECONDS
+        if fresh and checked and checked[0] == meta.get("uid"):
             return
-        if recent and self.kube.set_role_rules(role):
-            at = recent.at  # only the rules changed; the full check stays on its schedule
-        else:
-            self.kube.ensure(agent_builders.build_service_account(body))
-            self.kube.ensure_role(role)
-            self.kube.ensure(agent_builders.build_role_binding(body))
-            self.kube.ensure(agent_builders.build_state_config_map(body))
-            at = time.monotonic()
+        for desired in agent_builders.build_agent_objects(body):
+            if self.kube.ensure(desired):
+                continue
+            d_meta = desired["metadata"]
+            existing = self.kube.read(desired["kind"], d_meta["namespace"], d_meta["name"])
+            why = existing and agent_builders.foreign_difference(existing, desired)
+            if why:
+                raise AgentConflict(
+                    f"{desired['kind']} {d_meta['name']} exists but {why}; the agent is not "
+                    f"started (delete that {desired['kind']}, or rename the campaign)"
+                )
         with self._guard:
-            self._agent_checked[key] = AgentObjects(meta.get("uid"), at, role["rules"])
+            self._agent_checked[key] = (meta.get("uid"), time.monotonic())
 
-    def _agent_refused(self, body: dict[str, Any], plan: CampaignPlan, message: str) -> None:
+    def _agent_refused(
+        self,
+        body: dict[str, Any],
+        plan: CampaignPlan,
+        message: str,
+        reason: str = Reason.INVALID_SPEC,
+    ) -> None:
         """Record on the campaign that its agent cannot start, once per distinct reason."""
         refused = Condition(
             type=ConditionType.AGENT_RUNNING,
             status="False",
-            reason=Reason.INVALID_SPEC,
+            reason=reason,
             message=message[:1000],
             observed_generation=body["metadata"].get("generation"),
         )
@@ -341,15 +380,40 @@ class CampaignReconciler:
         set_condition(plan.status.conditions, refused)
         plan.status.message = f"the agent cannot start: {message}"[:1000]
         if before is None or (before.reason, before.message) != (refused.reason, refused.message):
-            self.kube.event(body, "Warning", Reason.INVALID_SPEC, message)
+            self.kube.event(body, "Warning", reason, message)
 
     def _write_campaign_status(self, body: dict[str, Any], status: CampaignStatus) -> None:
         status.agent_job = naming.agent_job(body["metadata"]["name"])
         new = operator_fields(status.to_dict())
         old = operator_fields(body.get("status") or {})
         if new != old:
-            meta = body["metadata"]
-            self.kube.patch_status(PLURAL_CAMPAIGNS, meta["namespace"], meta["name"], new)
+            key = (body["metadata"]["namespace"], body["metadata"]["name"])
+            written = self.kube.patch_status(PLURAL_CAMPAIGNS, *key, new)
+            self._seen.wrote("campaigns", key, written)
+
+
+def _run_key(run: dict[str, Any]) -> tuple[str, str]:
+    """The run's key in the watched runs: its namespace and spec.campaign."""
+    return run["metadata"]["namespace"], (run.get("spec") or {}).get("campaign", "")
+
+
+# Machine decisions a person reads on the run itself (its Approved condition and jobName):
+# an Event for each, two writes per run, adds nothing. A person's approval, waiting,
+# refusals and failures are still recorded.
+ROUTINE_EVENTS = frozenset({Reason.APPROVED_BY_POLICY, Reason.JOB_CREATED})
+
+
+def _worth_reading(events: list[Event]) -> list[Event]:
+    """A run step's Events without the routine ones of a run approved by policy."""
+    if not any(e.reason == Reason.APPROVED_BY_POLICY for e in events):
+        return events
+    return [e for e in events if e.reason not in ROUTINE_EVENTS]
+
+
+def _short(err: Exception) -> str:
+    if isinstance(err, ApiException):
+        return f"{err.status} {_reason(err)}"
+    return f"{type(err).__name__}: {err}"
 
 
 def _reason(err: ApiException) -> str:

@@ -24,6 +24,9 @@ class OperatorSettings(BaseSettings):
     leader_lease_name: str = "kintern-operator"
     leader_lease_namespace: str = "default"
     leader_lease_seconds: int = 15
+    # Every API call gives up after these (the kubernetes client's default is never).
+    api_connect_timeout_seconds: float = 5.0
+    api_read_timeout_seconds: float = 30.0
     # The GPU node pool of campaigns whose spec.compute names none (JSON in the env).
     default_node_selector: dict[str, str] = {}
     default_tolerations: list[dict[str, Any]] = []

@@ -15,12 +15,12 @@ from tests.support.workloads import gpu_job
 
 pytestmark = pytest.mark.cluster
 LOOKALIKE_LABELS = {"kintern.dev/campaign": "demo", "app.kubernetes.io/component": "trainer"}
-SECRETS_RULE = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}
 
 
 def _precreate(cluster, namespace) -> dict[str, str]:
-    """A plain Job and a look-alike with the operator's labels, under two runs' Job names,
-    and the agent's Role with a rule the operator never grants. Returns the Jobs' uids."""
+    """A plain Job and a look-alike with the operator's labels, under two runs' Job names.
+    Returns the Jobs' uids. (Agent objects created first by someone else:
+    tests/integration/test_operator_security.py.)"""
     batch = client.BatchV1Api(cluster.api)
     plain = gpu_job("trun-demo-r001", gpus=8)
     lookalike = gpu_job("trun-demo-r002", gpus=8)
@@ -30,8 +30,6 @@ def _precreate(cluster, namespace) -> dict[str, str]:
     for job in (plain, lookalike):
         created = batch.create_namespaced_job(namespace, job)
         uids[job["metadata"]["name"]] = created.metadata.uid
-    role = {"metadata": {"name": agent_identity()}, "rules": [SECRETS_RULE]}
-    client.RbacAuthorizationV1Api(cluster.api).create_namespaced_role(namespace, role)
     return uids
 
 
@@ -59,9 +57,6 @@ def test_objects_created_first_by_someone_else_are_not_adopted(cluster, namespac
             lambda: (c := admin.campaign())["status"]["usage"]["runs"]["succeeded"] == 1 and c,
             "the campaign to count its one real run",
         )
-        role = client.RbacAuthorizationV1Api(cluster.api).read_namespaced_role(
-            agent_identity(), namespace
-        )
 
     for run in refused:
         assert run["status"]["failureReason"] == "JobConflict"
@@ -75,7 +70,6 @@ def test_objects_created_first_by_someone_else_are_not_adopted(cluster, namespac
     batch = client.BatchV1Api(cluster.api)
     for name, uid in foreign.items():
         assert batch.read_namespaced_job(name, namespace).metadata.uid == uid  # left alone
-    assert SECRETS_RULE["resources"] not in [r.resources for r in role.rules]
 
 
 def test_the_agent_writing_status_alongside_the_operator_loses_nothing(

@@ -4,7 +4,9 @@ namespaces, and real ServiceAccount credentials (TokenRequest) so RBAC is tested
 Built by the `cluster` session fixture in `tests/integration/conftest.py`.
 """
 
+import os
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -16,7 +18,14 @@ from pathlib import Path
 from kubernetes import client, config
 
 from kintern.api.annotations import APPROVE_ANNOTATION
-from kintern.devcluster.cluster import ClusterConfig, down, start_component, stop_component, up
+from kintern.devcluster.cluster import (
+    ClusterConfig,
+    RunningCluster,
+    down,
+    start_component,
+    stop_component,
+    up,
+)
 from kintern.devcluster.kubeconfig import write_token_kubeconfig
 from kintern.devcluster.kubectl import kubectl
 from tests.support.wait import eventually
@@ -58,6 +67,23 @@ class Cluster:
         """Start kube-apiserver again on its port and wait until it is ready."""
         start_component(self._state_dir(), "kube-apiserver", detach=not self.attached)
         eventually(self._admission_knows_training_runs, "admission policies after a restart")
+
+    def pause_apiserver(self) -> None:
+        """SIGSTOP kube-apiserver: it still accepts connections (the kernel does that) but
+        never answers, the way a hung apiserver or a silent network looks to a client."""
+        os.kill(self._apiserver_pid(), signal.SIGSTOP)
+
+    def resume_apiserver(self) -> None:
+        """SIGCONT kube-apiserver, and wait until it answers again."""
+        os.kill(self._apiserver_pid(), signal.SIGCONT)
+        eventually(self._admission_knows_training_runs, "the apiserver to answer again")
+
+    def _apiserver_pid(self) -> int:
+        running = RunningCluster.load(self._state_dir())
+        records = [p for p in running.processes if p.name == "kube-apiserver"] if running else []
+        if not records or not records[0].alive():
+            raise AssertionError("kube-apiserver is not running")
+        return records[0].pid
 
     def _state_dir(self) -> Path:
         if self.state_dir is None:

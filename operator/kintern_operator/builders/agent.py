@@ -30,9 +30,10 @@ def build_service_account(campaign_body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_role(campaign_body: dict[str, Any], run_pods: list[str]) -> dict[str, Any]:
-    """What the agent may do: propose and read runs, read its own campaign and its own runs'
-    logs, and write its own progress and memory. No Secrets, Jobs or Pods."""
+def build_role(campaign_body: dict[str, Any]) -> dict[str, Any]:
+    """What the agent may do: propose and read runs, read its own campaign, and write its
+    own progress and memory. No Secrets, Jobs or Pods, and no pod logs: a failed run's log
+    tail reaches it, redacted, through the run's status.logTail."""
     campaign = campaign_body["metadata"]["name"]
     rules: list[dict[str, Any]] = [
         {
@@ -59,15 +60,6 @@ def build_role(campaign_body: dict[str, Any], run_pods: list[str]) -> dict[str, 
             "verbs": ["get", "update", "patch"],
         },
     ]
-    if run_pods:  # an empty resourceNames would grant every pod's logs
-        rules.append(
-            {
-                "apiGroups": [""],
-                "resources": ["pods/log"],
-                "resourceNames": sorted(run_pods),
-                "verbs": ["get"],
-            }
-        )
     name = naming.agent_service_account(campaign)
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -102,6 +94,49 @@ def build_state_config_map(campaign_body: dict[str, Any]) -> dict[str, Any]:
         "metadata": _meta(name, campaign_body, "agent"),
         "data": {},
     }
+
+
+def build_agent_objects(campaign_body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agent's identity, rights and memory, in the order they are created."""
+    return [
+        build_service_account(campaign_body),
+        build_role(campaign_body),
+        build_role_binding(campaign_body),
+        build_state_config_map(campaign_body),
+    ]
+
+
+# What must match in an existing object for the operator to take it as its own: beside
+# the owner, everything that grants rights or hands them on. (A ConfigMap's data is the
+# agent's memory and changes; it grants nothing.)
+_COMPARED = {
+    "ServiceAccount": ("secrets", "imagePullSecrets", "automountServiceAccountToken"),
+    "Role": ("rules",),
+    "RoleBinding": ("roleRef", "subjects"),
+    "ConfigMap": (),
+}
+
+
+def foreign_difference(existing: dict[str, Any], desired: dict[str, Any]) -> str | None:
+    """Why `existing` (found under `desired`'s name) is not what the operator would have
+    created, or None when it is: the campaign as its controller and the same content."""
+    uid = desired["metadata"]["ownerReferences"][0]["uid"]
+    owners = existing["metadata"].get("ownerReferences") or []
+    if not any(o.get("controller") and o.get("uid") == uid for o in owners):
+        return "it is not owned by this campaign"
+    for field in _COMPARED[desired["kind"]]:
+        if _plain(existing.get(field)) != _plain(desired.get(field)):
+            return f"its {field} differ from what the operator grants"
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """`value` without empty fields, so a list the apiserver omits equals an empty one."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def build_agent_job(

@@ -1,0 +1,141 @@
+"""What the operator's watches have shown, for the reconcile to read instead of listing.
+
+kopf keeps an index per kind (handlers.py registers them): campaigns by (namespace,
+name), runs by (namespace, spec.campaign), and the Jobs and pods labelled for a campaign
+by (namespace, label value). kopf fills every index from its initial listing before any
+handler runs, so the first handler call (`synced`) means they are complete.
+
+A watch delivers an object some time after the operator wrote it. The reconcile must not
+plan from an older copy of what it just wrote (it would approve a run twice, or write a
+status that lacks the approval), so the operator's own writes are kept here too, and a
+read takes whichever copy is newer by resourceVersion, until the watch catches up.
+"""
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Body = dict[str, Any]
+Key = tuple[str, str]
+OWN_WRITE_SECONDS = 120.0  # a write the watch never confirms (deleted at once) is dropped
+
+
+def trim_pod(body: Mapping[str, Any]) -> Body:
+    """The part of a pod the reconcile reads (observe.py): an eighth of a kwok pod's size."""
+    meta, status = body["metadata"], body.get("status") or {}
+    return {
+        "metadata": {k: meta[k] for k in _POD_META if k in meta},
+        "status": {k: status[k] for k in _POD_STATUS if k in status},
+    }
+
+
+def trim_job(body: Mapping[str, Any]) -> Body:
+    """The part of a Job the reconcile reads: no pod template, no managedFields."""
+    spec = body.get("spec") or {}
+    return {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": _lean(body["metadata"]),
+        "spec": {"suspend": spec.get("suspend")},
+        "status": body.get("status") or {},
+    }
+
+
+def whole(body: Mapping[str, Any]) -> Body:
+    """A campaign or run as watched, less its managedFields (a third of a run's size,
+    which nothing here reads). A shallow copy: nothing here changes it."""
+    return {**body, "metadata": _lean(body["metadata"])}
+
+
+def _lean(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in meta.items() if k != "managedFields"}
+
+
+_POD_META = (
+    "name",
+    "namespace",
+    "uid",
+    "labels",
+    "ownerReferences",
+    "creationTimestamp",
+    "deletionTimestamp",
+)
+_POD_STATUS = ("phase", "startTime", "containerStatuses")
+
+
+class WatchedObjects:
+    """Reads from kopf's indexes (mappings of key -> iterable of bodies, written by the
+    event loop's thread) merged with the operator's own recent writes."""
+
+    def __init__(
+        self,
+        campaigns: Mapping[Key, Iterable[Body]],
+        runs: Mapping[Key, Iterable[Body]],
+        jobs: Mapping[Key, Iterable[Body]],
+        pods: Mapping[Key, Iterable[Body]],
+    ) -> None:
+        self._indexes = {"campaigns": campaigns, "runs": runs, "jobs": jobs, "pods": pods}
+        self.synced = threading.Event()
+        self._guard = threading.Lock()
+        # (kind, index key) -> name -> (when written, body as the apiserver answered)
+        self._own: dict[tuple[str, Key], dict[str, tuple[float, Body]]] = {}
+
+    def campaign(self, namespace: str, name: str) -> Body | None:
+        found = self._read("campaigns", (namespace, name))
+        return found[0] if found else None
+
+    def runs(self, namespace: str, campaign: str) -> list[Body]:
+        """Runs whose spec.campaign is `campaign`, labelled or not, oldest first."""
+        runs = self._read("runs", (namespace, campaign))
+        return sorted(
+            runs, key=lambda r: (r["metadata"]["creationTimestamp"], r["metadata"]["name"])
+        )
+
+    def jobs(self, namespace: str, label: str) -> list[Body]:
+        return self._read("jobs", (namespace, label))
+
+    def pods(self, namespace: str, label: str) -> list[Body]:
+        return self._read("pods", (namespace, label))
+
+    def wrote(self, kind: str, key: Key, body: Body) -> None:
+        """Remember an object the operator just wrote (as the apiserver answered)."""
+        with self._guard:
+            written = self._own.setdefault((kind, key), {})
+            written[body["metadata"]["name"]] = (time.monotonic(), body)
+
+    def _read(self, kind: str, key: Key) -> list[Body]:
+        watched = {b["metadata"]["name"]: b for b in _snapshot(self._indexes[kind].get(key))}
+        now = time.monotonic()
+        with self._guard:
+            written = self._own.get((kind, key))
+            for name, (at, body) in list((written or {}).items()):
+                seen = watched.get(name)
+                if now - at > OWN_WRITE_SECONDS or (seen and _newer_or_same(seen, body)):
+                    del written[name]  # the watch caught up (or never will)
+                else:
+                    watched[name] = body
+            if written == {}:
+                del self._own[(kind, key)]
+        return list(watched.values())
+
+
+def _newer_or_same(seen: Body, own: Body) -> bool:
+    try:
+        return int(seen["metadata"]["resourceVersion"]) >= int(own["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):  # not comparable: the watch's copy wins
+        return True
+
+
+def _snapshot(store: Iterable[Body] | None) -> list[Body]:
+    """A list of the index's values. kopf's event loop may change the store meanwhile;
+    list() copies it in one step under the GIL, and the rare "changed size during
+    iteration" between taking the iterator and copying is simply tried again."""
+    if store is None:
+        return []
+    for _ in range(10):
+        try:
+            return list(store)
+        except RuntimeError:
+            continue
+    return list(store)

@@ -1,0 +1,68 @@
+"""The reconcile reads what the watches showed, merged with the operator's own writes:
+a write is read back until the watch delivers it (or something newer), never after."""
+
+from typing import Any
+
+import pytest
+
+from kintern_operator import cache
+from kintern_operator.cache import WatchedObjects
+
+KEY = ("research", "demo")
+
+
+def _run(name: str, version: int, phase: str) -> dict[str, Any]:
+    meta = {
+        "name": name,
+        "resourceVersion": str(version),
+        "creationTimestamp": "2026-12-07T05:00:00Z",
+    }
+    return {"metadata": meta, "status": {"phase": phase}}
+
+
+def _watched(runs: dict[tuple[str, str], list[dict[str, Any]]]) -> WatchedObjects:
+    return WatchedObjects(campaigns={}, runs=runs, jobs={}, pods={})
+
+
+def test_a_status_just_written_is_read_back_before_the_watch_delivers_it() -> None:
+    index = {KEY: [_run("demo-r001", 10, "Pending")]}
+    watched = _watched(index)
+    watched.wrote("runs", KEY, _run("demo-r001", 11, "Running"))
+    assert [r["status"]["phase"] for r in watched.runs(*KEY)] == ["Running"]
+
+
+def test_the_watch_wins_once_it_caught_up_or_moved_past() -> None:
+    index = {KEY: [_run("demo-r001", 10, "Pending")]}
+    watched = _watched(index)
+    watched.wrote("runs", KEY, _run("demo-r001", 11, "Running"))
+    index[KEY] = [_run("demo-r001", 12, "Succeeded")]  # someone else wrote after us
+    assert [r["status"]["phase"] for r in watched.runs(*KEY)] == ["Succeeded"]
+    index[KEY] = [_run("demo-r001", 10, "Pending")]  # the own write is gone: watch only
+    assert [r["status"]["phase"] for r in watched.runs(*KEY)] == ["Pending"]
+
+
+def test_a_created_object_the_watch_never_shows_is_forgotten_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    watched = _watched({})
+    watched.wrote("runs", KEY, _run("demo-r001", 11, "Running"))
+    assert len(watched.runs(*KEY)) == 1
+    monkeypatch.setattr(cache, "OWN_WRITE_SECONDS", -1.0)
+    assert watched.runs(*KEY) == []
+
+
+def test_pods_keep_only_what_the_reconcile_reads() -> None:
+    pod = {
+        "metadata": {
+            "name": "p",
+            "uid": "u",
+            "ownerReferences": [{"uid": "j"}],
+            "managedFields": [1],
+        },
+        "spec": {"containers": [{"name": "trainer"}]},
+        "status": {"phase": "Running", "conditions": [], "startTime": "t"},
+    }
+    assert cache.trim_pod(pod) == {
+        "metadata": {"name": "p", "uid": "u", "ownerReferences": [{"uid": "j"}]},
+        "status": {"phase": "Running", "startTime": "t"},
+    }
