@@ -37,12 +37,13 @@ CAMPAIGN_TIMEOUT = 1500.0  # seconds; about 5 minutes on a quiet 2-core machine
 
 
 def _material_on_the_claim(root: Path) -> Path:
-    """The quickstart's tiny model and task, placed where the claim's volume lives and
-    owned by the images' user, as an init Job would leave them."""
+    """The quickstart's tiny model and task, placed where the claim's volume lives. Owned
+    by root and not writable by anyone else, as on a fresh volume: only the Jobs' fsGroup
+    lets the trainers (UID 65532) write their checkpoints there."""
     build_tiny_model(root / "quickstart/model", seed=0)
     generate_mc_task(root / "quickstart/data", seed=0)
-    for path in [root, *root.rglob("*")]:
-        os.chown(path, IMAGE_UID, IMAGE_UID)
+    root.chmod(0o755)
+    assert root.stat().st_uid == 0 and IMAGE_UID != 0
     return root
 
 
