@@ -13,7 +13,7 @@ IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 export IMAGE_REGISTRY IMAGE_TAG
 
 .PHONY: install quickstart controlplane realnode host-packages images push-images \
-	cluster-up cluster-down cluster-demo crds lint test
+	cluster-up cluster-down cluster-demo cluster-quickstart crds lint test
 
 install: $(VENV)/.installed  ## Python packages: kintern with every extra, editable, in .venv
 
@@ -48,6 +48,9 @@ cluster-down:  ## Stop exactly the processes cluster-up started
 
 quickstart: install  ## A real campaign on this machine: tiny model, built-in planner, report
 	$(PYTHON) -m kintern quickstart
+
+cluster-quickstart: install realnode images  ## The quickstart in real pods on the real node
+	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/cluster-quickstart.sh
 
 cluster-demo:  ## The local control plane with the CRDs and the example campaign
 	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/cluster-demo.sh

@@ -16,10 +16,23 @@ EXAMPLE = Path("examples/quickstart.yaml")
 
 def prepare(root: Path = Path(".")) -> None:
     """Build the tiny model and the task once; later calls reuse them."""
+    build_material(root / QUICKSTART_ROOT)
+
+
+def build_material(directory: Path) -> Path:
+    """`directory`/model and `directory`/data (what the quickstart campaigns read), unless
+    they are there already; the cluster quickstart puts them on its checkpoint volume."""
     from kintern_trainer.toy import build_tiny_model, generate_mc_task
 
-    model, data = root / MODEL_DIR, root / DATA_DIR
+    model, data = directory / "model", directory / "data"
     if not (model / "config.json").exists():
         build_tiny_model(model, seed=0)
     if not (data / "eval.jsonl").exists():
         generate_mc_task(data, seed=0)
+    return directory
+
+
+if __name__ == "__main__":  # python -m kintern.local.quickstart DIR (make cluster-quickstart)
+    import sys
+
+    build_material(Path(sys.argv[1]))

@@ -1,8 +1,9 @@
-"""A whole campaign in real containers: the chart's operator from its image, the
-builtin/sweep agent from its image, and real `kintern train` pods with TRL on the CPU of
-the real node, all under the `restricted` Pod Security Standard, sharing checkpoints
-through a PersistentVolumeClaim. A person approves every run with `kubectl annotate`
-(the campaign's runs ask for no GPU, so a policy would approve them all by itself).
+"""A whole campaign in real containers (`make cluster-quickstart`'s, from examples/): the
+chart's operator from its image, the builtin/sweep agent from its image, and real
+`kintern train` pods with TRL on the CPU of the real node, all under the `restricted` Pod
+Security Standard, sharing checkpoints through a PersistentVolumeClaim. A person approves
+every run with `kubectl annotate` (the runs ask for no GPU, so a policy would approve
+them all by itself).
 
 GPU semantics stay with kwok's fake H100 pool and the integration tests; the real node
 advertises no GPU and runs CPU work only.
@@ -20,7 +21,7 @@ from kubernetes import client
 
 from kintern.devcluster.realnode_config import NODE_NAME
 from kintern.images import IMAGE_UID
-from kintern_trainer.toy import build_tiny_model, generate_mc_task
+from kintern.local.quickstart import build_material
 from tests.support.cluster import Cluster
 from tests.support.releases import Release, installed
 from tests.support.wait import eventually
@@ -31,8 +32,8 @@ RESTRICTED = {
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/enforce-version": "latest",
 }
-CAMPAIGN = "sweep"
-CLAIM = "checkpoints"
+CAMPAIGN = "quickstart"  # examples/cluster-quickstart.yaml, which this test runs
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CAMPAIGN_TIMEOUT = 1500.0  # seconds; about 5 minutes on a quiet 2-core machine
 
 
@@ -40,86 +41,27 @@ def _material_on_the_claim(root: Path) -> Path:
     """The quickstart's tiny model and task, placed where the claim's volume lives. Owned
     by root and not writable by anyone else, as on a fresh volume: only the Jobs' fsGroup
     lets the trainers (UID 65532) write their checkpoints there."""
-    build_tiny_model(root / "quickstart/model", seed=0)
-    generate_mc_task(root / "quickstart/data", seed=0)
+    build_material(root / "quickstart")
     root.chmod(0o755)
     assert root.stat().st_uid == 0 and IMAGE_UID != 0
     return root
 
 
 def _shared_claim(cluster: Cluster, namespace: str, host_dir: Path) -> None:
-    """A local PersistentVolume on the real node and the claim bound to it."""
-    pv = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {"name": f"{namespace}-{CLAIM}"},
-        "spec": {
-            "capacity": {"storage": "10Gi"},
-            "accessModes": ["ReadWriteOnce"],
-            "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": "",
-            "local": {"path": str(host_dir)},
-            "nodeAffinity": {
-                "required": {
-                    "nodeSelectorTerms": [
-                        {
-                            "matchExpressions": [
-                                {
-                                    "key": "kubernetes.io/hostname",
-                                    "operator": "In",
-                                    "values": [NODE_NAME],
-                                }
-                            ]
-                        }
-                    ]
-                }
-            },
-        },
-    }
-    pvc = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": CLAIM, "namespace": namespace},
-        "spec": {
-            "accessModes": ["ReadWriteOnce"],
-            "storageClassName": "",
-            "volumeName": pv["metadata"]["name"],
-            "resources": {"requests": {"storage": "10Gi"}},
-        },
-    }
+    """examples/cluster-quickstart-volume.yaml, on this test's directory and namespace."""
+    pv, pvc = yaml.safe_load_all((EXAMPLES / "cluster-quickstart-volume.yaml").read_text())
+    pv["metadata"]["name"] = f"{namespace}-checkpoints"
+    pv["spec"]["local"]["path"] = str(host_dir)
+    pv["spec"]["claimRef"]["namespace"] = pvc["metadata"]["namespace"] = namespace
+    pvc["spec"]["volumeName"] = pv["metadata"]["name"]
     cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all([pv, pvc]))
 
 
 def _campaign(namespace: str) -> dict[str, Any]:
-    root = "/checkpoints/quickstart"
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "PostTrainingCampaign",
-        "metadata": {"name": CAMPAIGN, "namespace": namespace},
-        "spec": {
-            "goal": "Teach a tiny language model which words belong to which category.",
-            "baseModel": f"{root}/model",
-            "objective": {
-                "benchmark": "toy-categories",
-                "eval": {"dataset": f"{root}/data/eval.jsonl", "type": "loglikelihood"},
-                "metric": "accuracy",
-            },
-            "datasets": [{"name": f"{root}/data/train.jsonl"}],
-            "agent": {
-                "model": "builtin/sweep",
-                "maxIterations": 10,
-                "sweep": {"learningRates": [0.001], "epochs": [1], "batchSize": 8},
-            },
-            "budget": {"gpuHours": 1, "maxConcurrentRuns": 1, "maxRuns": 4, "deadline": "40m"},
-            "compute": {
-                "gpusPerRun": 0,
-                "cpu": "1",
-                "memory": "3Gi",
-                "checkpointVolumeClaim": CLAIM,
-            },
-            "approvals": {"mode": "Manual"},
-        },
-    }
+    """examples/cluster-quickstart.yaml, in this test's namespace."""
+    body = yaml.safe_load((EXAMPLES / "cluster-quickstart.yaml").read_text())
+    body["metadata"]["namespace"] = namespace
+    return dict(body)
 
 
 def _custom(cluster: Cluster) -> client.CustomObjectsApi:
