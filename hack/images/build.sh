@@ -31,6 +31,9 @@ if [[ "$BASES" == auto ]]; then
     log "no image registry answers: building on local bases made from Debian packages"
   fi
 fi
+# Each image carries the digest of the sources it was built from; the end-to-end tests
+# refuse images built from other sources.
+digest="$(PYTHONPATH=. python3 -m kintern.images source-digest)"
 base_args=()
 if [[ "$BASES" == local ]]; then
   python_base="$(bash hack/images/base-images.sh | sed -n 's/^--build-arg PYTHON_IMAGE=//p')"
@@ -50,7 +53,8 @@ for name in "${WANTED[@]}"; do
   image="$REGISTRY/$name:$TAG"
   start=$SECONDS
   log "$image: building from $(dockerfile "$name")"
-  docker build --network host -q "${base_args[@]}" -f "$(dockerfile "$name")" -t "$image" . >/dev/null
+  docker build --network host -q "${base_args[@]}" --label "dev.kintern.source-digest=$digest" \
+    -f "$(dockerfile "$name")" -t "$image" . >/dev/null
   size="$(docker image inspect --format '{{.Size}}' "$image")"
   log "$image: built in $((SECONDS - start)) s, $((size / 1000000)) MB"
   echo "$image"

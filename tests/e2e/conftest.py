@@ -8,17 +8,39 @@ and the host packages of `make realnode`. If anything is missing it errors with 
 run: nothing is skipped.
 """
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from kintern.devcluster import ClusterConfig
-from kintern.images import all_images
+from kintern.images import SOURCE_LABEL, all_images, source_digest
 from tests.support.cluster import Cluster, started_cluster
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _require_images_of_this_tree(images: list[str]) -> None:
+    """The images must be built from the sources under test (make test builds them; a
+    pytest run after a code change would otherwise test the code of an earlier build)."""
+    wanted = source_digest(REPO_ROOT)
+    template = f'{{{{index .Config.Labels "{SOURCE_LABEL}"}}}}'
+    for image in images:
+        label = subprocess.run(
+            ["docker", "image", "inspect", "--format", template, image],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if label.returncode != 0 or label.stdout.strip() != wanted:
+            raise AssertionError(
+                f"{image} is missing or was built from other sources than this tree: "
+                "run `make images` (make test does it first)"
+            )
 
 
 @pytest.fixture(scope="module")  # one node at a time per machine: gone after its module
 def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    _require_images_of_this_tree(all_images())
     workdir = tmp_path_factory.mktemp("e2e-cluster")
     state_dir = workdir / "state"
     cfg = ClusterConfig(
