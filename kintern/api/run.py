@@ -58,6 +58,13 @@ class RunResources(ApiModel):
     hours: float = Field(
         default=1, gt=0, le=720, description="hours: wall-time limit; the Job's deadline."
     )
+    parallelism: Literal["ddp", "fsdp"] = Field(
+        default="ddp",
+        description="parallelism: how a run on more than one GPU (one process each) shares "
+        "the work: ddp keeps a whole copy of the model on every GPU (fastest when it fits); "
+        "fsdp shards parameters, gradients and optimizer state across the GPUs, for models "
+        "too large for one.",
+    )
 
 
 class Decontamination(ApiModel):

@@ -5,6 +5,16 @@ from kintern.api.request import RunRequest
 from kintern.api.run import TrainingRun
 
 RUN_REF_PREFIX = "run:"
+PROCESSES_FLAG = "--processes"
+
+
+def train_arguments(gpus: int) -> list[str]:
+    """The `kintern train` arguments for a run on `gpus` GPUs: with more than one, the
+    trainer launches one worker process per GPU (torch's elastic launcher, as torchrun)."""
+    args = ["train"]
+    if gpus > 1:
+        args += [PROCESSES_FLAG, str(gpus)]
+    return args
 
 
 class UnresolvedModel(ValueError):

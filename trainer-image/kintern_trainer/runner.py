@@ -25,7 +25,7 @@ from kintern.api.result import (
     Score,
     TrainingResult,
 )
-from kintern_trainer import decontam, hub, recipes, record, tracking
+from kintern_trainer import decontam, distributed, hub, launch, recipes, record, tracking
 from kintern_trainer.diagnosis import diagnose, is_failure
 from kintern_trainer.errors import ContaminationError, SpecError, TrainerError
 from kintern_trainer.evaluation.evaluate import evaluate
@@ -104,6 +104,7 @@ def _execute(run: Run) -> None:
     request = run.request
     _validate(request)
     run.device = resolve_device(request.device)
+    distributed.init(run.device)
     suite = resolve_suite(request.benchmark, request.spec.eval or request.eval)
     questions = load_questions(suite)
     model = _start_model(request)
@@ -118,7 +119,7 @@ def _execute(run: Run) -> None:
         return
     run.checkpoint = target
     _evaluate(run, target, suite, questions)
-    if request.spec.push_to_hub and request.hub_repo:
+    if request.spec.push_to_hub and request.hub_repo and distributed.is_main():
         run.checkpoint = hub.push_checkpoint(Path(target), request.hub_repo, request.run_name)
 
 
@@ -189,11 +190,17 @@ def _overlap_details(report: decontam.DecontaminationReport) -> dict[str, Any]:
 
 
 def _finish(run: Run) -> TrainingResult:
+    """Write what the run leaves: the result (a launched worker's to the launcher, which
+    writes the run's one result), and from rank 0 only, the record and Trackio summary."""
     result = run.result()
-    warning = tracking.log_summary(run.request, run.metrics)
-    if warning:
-        run.details["trackioWarning"] = warning
-    record.write_result(result, run.request.result_path)
-    record.write_record(run.request, result, run.details, run.samples)
+    if launch.launched_worker():
+        launch.write_worker_result(result, distributed.rank())
+    elif distributed.is_main():
+        record.write_result(result, run.request.result_path)
+    if distributed.is_main():
+        warning = tracking.log_summary(run.request, run.metrics)
+        if warning:
+            run.details["trackioWarning"] = warning
+        record.write_record(run.request, result, run.details, run.samples)
     log.info("result: %s", result.to_termination_message())
     return result
