@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +67,6 @@ def launch(request: RunRequest, request_path: Path | None, processes: int) -> Tr
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     scratch = Path(tempfile.mkdtemp(prefix="kintern-workers-"))
-    os.environ[WORKER_RESULTS_ENV] = str(scratch)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as torchrun: N workers share the cores
     config = LaunchConfig(
         min_nodes=1,
         max_nodes=1,
@@ -81,7 +81,8 @@ def launch(request: RunRequest, request_path: Path | None, processes: int) -> Tr
     exit_codes: dict[int, int] = {}
     log.info("launching %d workers", processes)
     try:
-        elastic_launch(config, sys.executable)(*args)
+        with _worker_environment(scratch):
+            elastic_launch(config, sys.executable)(*args)
     except ChildFailedError as exc:
         exit_codes = {rank: failure.exitcode for rank, failure in exc.failures.items()}
     except SignalException as exc:  # the Job's deadline or a cancel: workers were signalled
@@ -94,6 +95,20 @@ def launch(request: RunRequest, request_path: Path | None, processes: int) -> Tr
     record.write_result(result, request.result_path)
     record.update_record(request, result, {w.rank: w.result for w in workers})
     return result
+
+
+@contextmanager
+def _worker_environment(scratch: Path) -> Iterator[None]:
+    """The variables the workers inherit, set only while they start (the launcher may be
+    a long-lived process, such as a test)."""
+    saved = dict(os.environ)
+    os.environ[WORKER_RESULTS_ENV] = str(scratch)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as torchrun: the workers share the cores
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def read_worker_results(folder: Path) -> list[WorkerResult]:

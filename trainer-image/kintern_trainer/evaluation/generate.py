@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING
 
 from kintern_trainer import distributed
