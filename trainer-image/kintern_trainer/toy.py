@@ -118,8 +118,9 @@ def build_tokenizer(directory: Path):  # -> PreTrainedTokenizerFast (heavy impor
 def generate_mc_task(
     directory: Path | str, n_train: int = 4000, n_eval: int = 200, seed: int = 0
 ) -> ToyTask:
-    """Write train.jsonl (question, choices, answer, plus SFT prompt/completion and DPO
-    chosen/rejected columns) and eval.jsonl (question, choices, answer).
+    """Write train.jsonl (question, choices, answer, plus SFT prompt/completion, DPO
+    chosen/rejected, and GRPO category_prompt/category columns) and eval.jsonl (question,
+    choices, answer).
 
     The defaults are sized for one SFT epoch at batch size 8 (500 steps, about 10 s on
     one CPU core): enough for learning rate 1e-3 to take held-out accuracy from chance
@@ -151,11 +152,22 @@ def _question(stem: tuple[str, str, str], rng: random.Random) -> MCQuestion:
     return MCQuestion(question=text, choices=tuple(choices), answer=choices.index(right))
 
 
+def category_question(q: MCQuestion) -> tuple[str, str]:
+    """The question turned round, as a cloze prompt and its answer: which category its
+    right choice belongs to (one of ten, so a model that samples answers, as GRPO does,
+    earns the accuracy reward by chance one time in ten once it names categories)."""
+    stem, _, category = q.question.removesuffix("?").rpartition(" Which of these is ")
+    word = q.choices[q.answer]
+    prompt = cloze_prompt(f"{stem} Which category is {word} in?")
+    return prompt, cloze_continuation(category.split(" ", 1)[1])
+
+
 def _train_row(q: MCQuestion, rng: random.Random) -> dict[str, object]:
     wrong = rng.choice([c for i, c in enumerate(q.choices) if i != q.answer])
     return {
         **_eval_row(q),
         "prompt": cloze_prompt(q.question),
+        **dict(zip(("category_prompt", "category"), category_question(q), strict=True)),
         "completion": cloze_continuation(q.choices[q.answer]),
         "chosen": cloze_continuation(q.choices[q.answer]),
         "rejected": cloze_continuation(wrong),

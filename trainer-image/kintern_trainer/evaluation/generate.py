@@ -44,12 +44,14 @@ def generate(
     max_new_tokens: int,
     device: str,
     chat_template: bool = False,
+    backend: str | None = None,
 ) -> list[str]:
     """Greedy completions (temperature 0), decoded without the prompt; with `chat_template`
-    each prompt is first wrapped as a user message in the model's chat template."""
+    each prompt is first wrapped as a user message in the model's chat template. `backend`
+    (vllm or transformers) overrides `pick_backend`, for the benchmark."""
     if chat_template:
         prompts = apply_chat_template(model_path, prompts)
-    if pick_backend(device) == "vllm":
+    if (backend or pick_backend(device)) == "vllm":
         return _generate_vllm(model_path, prompts, max_new_tokens, device)
     mine = distributed.shard(prompts)
     texts = _generate_transformers(model_path, mine, max_new_tokens, device)
