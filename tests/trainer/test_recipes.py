@@ -32,15 +32,24 @@ DPO_SETTINGS = {"learningRate": 5e-3, "maxSteps": 150, "batchSize": 16, "beta": 
 
 
 @pytest.fixture(scope="module")
-def baseline_and_sft(
+def baseline(
     tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, toy_task
-) -> tuple[TrainingResult, TrainingResult, RequestBuilder]:
+) -> TrainingResult:
+    """The untrained model's held-out score."""
     base = RequestBuilder(tmp_path_factory.mktemp("baseline"), tiny_model, toy_task).recipe("eval")
-    base_code, baseline = run_train(base.set(runName="baseline"))
+    code, result = run_train(base.set(runName="baseline"))
+    assert code == 0
+    return result
+
+
+@pytest.fixture(scope="module")
+def baseline_and_sft(
+    tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, toy_task, baseline
+) -> tuple[TrainingResult, TrainingResult, RequestBuilder]:
     sft = RequestBuilder(tmp_path_factory.mktemp("sft"), tiny_model, toy_task)
     sft.hyper(**SFT_SETTINGS).set(runName="sft-1", trackioProject="toy-tests")
     sft_code, trained = run_train(sft)
-    assert (base_code, sft_code) == (0, 0)
+    assert sft_code == 0
     return baseline, trained, sft
 
 
@@ -85,9 +94,8 @@ def test_sft_logs_to_trackio(baseline_and_sft, trackio_dir: Path) -> None:
 
 
 def test_dpo_raises_preference_accuracy_and_reward_margins_on_held_out_pairs(
-    tmp_path: Path, tiny_model: Path, toy_task, baseline_and_sft
+    tmp_path: Path, tiny_model: Path, toy_task, baseline: TrainingResult
 ) -> None:
-    baseline, _, _ = baseline_and_sft
     dpo = RequestBuilder(tmp_path, tiny_model, toy_task).recipe("dpo").hyper(**DPO_SETTINGS)
     code, result = run_train(dpo)
     assert code == 0 and result.status == "succeeded", result.error
