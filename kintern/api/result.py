@@ -63,6 +63,11 @@ class TrainingResult(ApiModel):
     )
     diagnosis: Diagnosis = Field(default_factory=Diagnosis, description="diagnosis.")
     checkpoint: str | None = Field(default=None, description="checkpoint: where the model is.")
+    hub_url: str | None = Field(
+        default=None,
+        description="hubUrl: where the checkpoint was published on the Hub; the checkpoint "
+        "path stays, so run: references keep working.",
+    )
     decontamination: DecontaminationSummary | None = Field(
         default=None, description="decontamination: the overlap check."
     )

@@ -3,6 +3,7 @@
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.request import RunRequest
 from kintern.api.run import TrainingRun
+from kintern.core.publish import is_publish
 
 RUN_REF_PREFIX = "run:"
 PROCESSES_FLAG = "--processes"
@@ -53,6 +54,6 @@ def build_request(
         output_dir=output_dir,
         trackio_project=spec.tracking.trackio_project or campaign.metadata["name"],
         trackio_space=spec.tracking.trackio_space,
-        hub_repo=spec.output.hub_repo if run.spec.push_to_hub else None,
+        hub_repo=spec.output.hub_repo if run.spec.push_to_hub or is_publish(run) else None,
         **extra,
     )

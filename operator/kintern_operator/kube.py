@@ -125,6 +125,9 @@ class Kube:
             "ConfigMap": lambda: self.core.create_namespaced_config_map(ns, body),
             "Role": lambda: self.rbac.create_namespaced_role(ns, body),
             "RoleBinding": lambda: self.rbac.create_namespaced_role_binding(ns, body),
+            "TrainingRun": lambda: self.custom.create_namespaced_custom_object(
+                naming.GROUP, naming.VERSION, ns, "trainingruns", body
+            ),
         }
         try:
             creators[kind]()

@@ -2,7 +2,8 @@
 
 Order: check the request, load the evaluation questions, load and decontaminate the data,
 train with the recipe, diagnose the logs, evaluate the checkpoint, publish if asked, then
-always write the result and the full record, whatever failed on the way. Called by
+always write the result and the full record, whatever failed on the way. The `publish`
+recipe only publishes its start model (the campaign's best checkpoint) with its card. Called by
 `cli.train_main`; tests call `execute` through it.
 """
 
@@ -25,7 +26,8 @@ from kintern.api.result import (
     Score,
     TrainingResult,
 )
-from kintern_trainer import decontam, distributed, hub, launch, recipes, record, tracking
+from kintern.api.run import PUBLISH_RECIPE
+from kintern_trainer import card, decontam, distributed, hub, launch, recipes, record, tracking
 from kintern_trainer.diagnosis import diagnose, is_failure
 from kintern_trainer.errors import ContaminationError, SpecError, TrainerError
 from kintern_trainer.evaluation.evaluate import evaluate
@@ -34,7 +36,7 @@ from kintern_trainer.modeling import gpu_count, resolve_device
 from kintern_trainer.recipes.common import RecipeContext, TrainingCrashed, TrainOutput
 
 log = logging.getLogger(__name__)
-RECIPES = (*recipes.TRAINING_RECIPES, "eval")
+RECIPES = (*recipes.TRAINING_RECIPES, "eval", PUBLISH_RECIPE)
 CONTAMINATION_ADVICE = (
     "remove the overlapping rows from the training data, or set decontamination.mode: drop"
 )
@@ -52,6 +54,7 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)
     diagnosis: Diagnosis = field(default_factory=Diagnosis)
     checkpoint: str | None = None
+    hub_url: str | None = None
     decontamination: DecontaminationSummary | None = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +73,7 @@ class Run:
             metrics={k: v for k, v in self.metrics.items() if math.isfinite(v)},  # JSON has no NaN
             diagnosis=self.diagnosis,
             checkpoint=self.checkpoint,
+            hub_url=self.hub_url,
             decontamination=self.decontamination,
             wall_seconds=round(wall, 3),
             gpu_seconds=round(wall * gpu_count(self.device), 3),
@@ -103,6 +107,9 @@ def execute(request: RunRequest) -> TrainingResult:
 def _execute(run: Run) -> None:
     request = run.request
     _validate(request)
+    if request.spec.recipe == PUBLISH_RECIPE:
+        _publish(run, _local_checkpoint(request.base_model))
+        return
     run.device = resolve_device(request.device)
     distributed.init(run.device)
     suite = resolve_suite(request.benchmark, request.spec.eval or request.eval)
@@ -119,8 +126,28 @@ def _execute(run: Run) -> None:
         return
     run.checkpoint = target
     _evaluate(run, target, suite, questions)
-    if request.spec.push_to_hub and request.hub_repo and distributed.is_main():
-        run.checkpoint = hub.push_checkpoint(Path(target), request.hub_repo, request.run_name)
+    if request.spec.push_to_hub and distributed.is_main():
+        _publish(run, Path(target))
+
+
+def _publish(run: Run, checkpoint: Path) -> None:
+    """Push `checkpoint` with its model card; the result keeps the local path (other runs
+    start from it as run:NAME) and records the Hub URL beside it."""
+    repo = run.request.hub_repo or ""
+    text = card.model_card(checkpoint, repo)
+    run.details["modelCard"] = text
+    run.hub_url = hub.push_checkpoint(checkpoint, repo, text, run.request.run_name)
+    run.checkpoint = str(checkpoint)
+
+
+def _local_checkpoint(model: str) -> Path:
+    path = Path(model)
+    if not (path / "config.json").is_file():
+        raise SpecError(
+            f"a publish run publishes a local checkpoint (run:NAME of a finished run); "
+            f"'{model}' is not a model directory"
+        )
+    return path
 
 
 def _validate(request: RunRequest) -> None:
