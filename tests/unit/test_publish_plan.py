@@ -53,7 +53,7 @@ def _ended_proposal(c, runs, annotations=None):
 
 
 def test_an_ended_campaign_proposes_to_publish_its_best_run():
-    c, runs, p = _ended()
+    c, _, p = _ended()
     assert c.status.phase == "Succeeded" and c.status.best.run == "r2"
     [publish] = p.creates
     assert publish.metadata["name"] == "demo-publish"
