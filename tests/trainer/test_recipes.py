@@ -16,10 +16,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from kintern.api.result import TrainingResult
+from kintern.api.result import Score, TrainingResult
 from kintern.cli.main import app
 from kintern_trainer.evaluation.stats import accuracy_score
 from kintern_trainer.record import RECORD_FILENAME, SAMPLES_FILENAME
+from kintern_trainer.toy import generate_category_task
 from tests.trainer import preferences
 from tests.trainer.builders import RequestBuilder, run_train
 
@@ -29,6 +30,19 @@ SFT_SETTINGS = {"learningRate": 1e-3, "epochs": 1, "batchSize": 8}
 # DPO of the untrained model: 2,400 of the training pairs, a strong beta (the model starts
 # with no preference at all, and a weak beta needs many more steps to move it).
 DPO_SETTINGS = {"learningRate": 5e-3, "maxSteps": 150, "batchSize": 16, "beta": 1.0}
+# GRPO on the category task (two categories): a short SFT teaches only the answer format
+# (it names one category for every word, so half right), then GRPO with the accuracy reward
+# learns which words belong where, from one sampled word per completion.
+WARM_START = {"learningRate": 5e-3, "maxSteps": 20, "batchSize": 16}
+GRPO_SETTINGS = {
+    "learningRate": 3e-3,
+    "maxSteps": 120,
+    "batchSize": 32,
+    "numGenerations": 8,
+    "maxCompletionLength": 1,
+    "rewards": ["accuracy"],
+}
+HELD_OUT = 300
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +137,43 @@ def test_dpo_with_lora(request_builder: RequestBuilder) -> None:
     assert "final_loss" in result.metrics
     config = json.loads((Path(result.checkpoint or "") / "config.json").read_text())
     assert config["model_type"] == "llama", "LoRA adapters are merged into a normal model"
+
+
+def test_grpo_raises_mean_reward_over_steps_and_held_out_accuracy(
+    tmp_path: Path, tiny_model: Path, toy_task
+) -> None:
+    task = generate_category_task(tmp_path / "task")
+    for folder in ("warm", "grpo"):
+        (tmp_path / folder).mkdir()
+    warm = RequestBuilder(tmp_path / "warm", tiny_model, toy_task).eval(limit=20)
+    warm.datasets({"name": str(task.train), "columns": {"completion": "answer"}})
+    code, start = run_train(warm.hyper(**WARM_START).set(runName="warm-start"))
+    assert code == 0 and start.checkpoint, start.error
+    grpo = RequestBuilder(tmp_path / "grpo", Path(start.checkpoint), toy_task).recipe("grpo")
+    grpo.datasets({"name": str(task.train)}).eval(limit=20).hyper(**GRPO_SETTINGS)
+    code, result = run_train(grpo)
+    assert code == 0 and result.status == "succeeded", result.error
+    history = json.loads((grpo.output_dir / RECORD_FILENAME).read_text())["history"]
+    rewards = [e["reward"] for e in history if "reward" in e]
+    assert len(rewards) == GRPO_SETTINGS["maxSteps"]
+    first, last = preferences.mean_interval(rewards[:20]), preferences.mean_interval(rewards[-20:])
+    assert first.value < 0.5 and last.value >= 0.8, (first, last)
+    assert last.ci_low > first.ci_high, "the mean reward of the last steps must be above the first"
+    before, after = (held_out_accuracy(model, task.eval) for model in (start, result))
+    assert before.value < 0.6 and after.value >= 0.8, (before, after)
+    assert after.ci_low > before.ci_high, "held-out accuracy intervals must not overlap"
+
+
+def held_out_accuracy(run: TrainingResult, eval_path: Path) -> Score:
+    """Greedy one-word answers to the held-out category questions, scored as the accuracy
+    reward scores them."""
+    from kintern_trainer.evaluation.generate import generate
+    from kintern_trainer.rewards import accuracy
+
+    rows = [json.loads(line) for line in eval_path.read_text().splitlines()][:HELD_OUT]
+    texts = generate(run.checkpoint or "", [r["prompt"] for r in rows], 1, "cpu")
+    right = accuracy(texts, [r["answer"] for r in rows])
+    return accuracy_score(int(sum(right)), len(rows))
 
 
 def test_grpo(request_builder: RequestBuilder, toy_task) -> None:

@@ -118,9 +118,8 @@ def build_tokenizer(directory: Path):  # -> PreTrainedTokenizerFast (heavy impor
 def generate_mc_task(
     directory: Path | str, n_train: int = 4000, n_eval: int = 200, seed: int = 0
 ) -> ToyTask:
-    """Write train.jsonl (question, choices, answer, plus SFT prompt/completion, DPO
-    chosen/rejected, and GRPO category_prompt/category columns) and eval.jsonl (question,
-    choices, answer).
+    """Write train.jsonl (question, choices, answer, plus SFT prompt/completion and DPO
+    chosen/rejected columns) and eval.jsonl (question, choices, answer).
 
     The defaults are sized for one SFT epoch at batch size 8 (500 steps, about 10 s on
     one CPU core): enough for learning rate 1e-3 to take held-out accuracy from chance
@@ -152,14 +151,43 @@ def _question(stem: tuple[str, str, str], rng: random.Random) -> MCQuestion:
     return MCQuestion(question=text, choices=tuple(choices), answer=choices.index(right))
 
 
-def category_question(q: MCQuestion) -> tuple[str, str]:
-    """The question turned round, as a cloze prompt and its answer: which category its
-    right choice belongs to (one of ten, so a model that samples answers, as GRPO does,
-    earns the accuracy reward by chance one time in ten once it names categories)."""
-    stem, _, category = q.question.removesuffix("?").rpartition(" Which of these is ")
-    word = q.choices[q.answer]
-    prompt = cloze_prompt(f"{stem} Which category is {word} in?")
-    return prompt, cloze_continuation(category.split(" ", 1)[1])
+@dataclass(frozen=True)
+class CategoryTask:
+    """Paths of the GRPO task: which category a word belongs to (rows: prompt, answer)."""
+
+    train: Path
+    eval: Path
+
+
+def generate_category_task(
+    directory: Path | str,
+    categories: tuple[str, ...] = ("fruit", "animal"),
+    held_out_names: int = 8,
+    seed: int = 0,
+) -> CategoryTask:
+    """Write train.jsonl and eval.jsonl of `Question: <name> <situation> Which category is
+    <word> in?\nAnswer:` with the answer ` <category>`, for every word of `categories`.
+    Held-out rows use names no training row has, so held-out accuracy measures what was
+    learnt about the words, not the wording. With two categories a model that names
+    categories earns the accuracy reward half of the time by chance, so GRPO has a signal
+    from the start."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(NAMES)
+    random.Random(seed).shuffle(names)
+    task = CategoryTask(train=out / "category-train.jsonl", eval=out / "category-eval.jsonl")
+    for path, group in ((task.train, names[held_out_names:]), (task.eval, names[:held_out_names])):
+        rows = [
+            {
+                "prompt": cloze_prompt(f"{name} {situation} Which category is {word} in?"),
+                "answer": cloze_continuation(category),
+            }
+            for name, situation, category in product(group, SITUATIONS, categories)
+            for word in CATEGORIES[category]
+        ]
+        random.Random(seed).shuffle(rows)
+        _write_jsonl(path, rows)
+    return task
 
 
 def _train_row(q: MCQuestion, rng: random.Random) -> dict[str, object]:
@@ -167,7 +195,6 @@ def _train_row(q: MCQuestion, rng: random.Random) -> dict[str, object]:
     return {
         **_eval_row(q),
         "prompt": cloze_prompt(q.question),
-        **dict(zip(("category_prompt", "category"), category_question(q), strict=True)),
         "completion": cloze_continuation(q.choices[q.answer]),
         "chosen": cloze_continuation(q.choices[q.answer]),
         "rejected": cloze_continuation(wrong),
