@@ -33,7 +33,7 @@ def check_publish(request: RunRequest) -> None:
         return
     what = "a publish run" if request.spec.recipe == PUBLISH_RECIPE else "spec.pushToHub"
     if not request.hub_repo:
-        raise SpecError(f"{what} needs the campaign's output.hubRepo")
+        raise SpecError(f"{what} is set but the campaign has no output.hubRepo to publish to")
     if not os.environ.get("HF_TOKEN"):
         raise SpecError(f"{what} needs HF_TOKEN (the campaign's output.hubTokenSecret)")
 
