@@ -43,7 +43,7 @@ diagnose() {
 log "building images with tag $TAG"
 docker build -f operator/Dockerfile -t "kintern/operator:$TAG" .
 docker build -f agent/Dockerfile -t "kintern/agent:$TAG" .
-docker build -f trainer-image/Dockerfile -t "kintern/trainer:$TAG" .
+docker build -f trainer-image/Dockerfile --build-arg VLLM_VERSION= -t "kintern/trainer:$TAG" .  # CPU: no vLLM
 
 log "creating kind cluster $CLUSTER"
 kind create cluster --name "$CLUSTER" --config hack/kind-e2e/kind.yaml --wait 120s
