@@ -3,12 +3,17 @@
 `kintern train --processes 2` trains the toy task with DDP: the loss must match one
 process at the same global batch, one result is written for the run (by the launcher),
 one record (by worker 0), and a crash in worker 1 fails the run with worker 1's diagnosis,
-not with the consequences the other worker saw.
+not with the consequences the other worker saw. SIGTERM to the launcher (the Job's deadline)
+stops the workers and still leaves one failed result.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +96,27 @@ def test_a_crash_in_worker_1_fails_the_run_with_worker_1s_diagnosis(
     record = json.loads((request_builder.output_dir / RECORD_FILENAME).read_text())
     assert record["result"]["error"] == result.error
     assert "unreachable" in record["workers"]["1"]["error"]
+
+
+def test_sigterm_to_the_launcher_stops_the_workers_and_leaves_one_failed_result(
+    request_builder: RequestBuilder,
+) -> None:
+    request_builder.hyper(maxSteps=100000, learningRate=1e-4, batchSize=8)
+    command = [sys.executable, "-m", "kintern", "train", "--request"]
+    command += [str(request_builder.write()), "--processes", "2"]  # as the Job runs it
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 240
+        for line in proc.stdout:  # the workers are training once a step's loss is logged
+            if "'loss'" in line or time.monotonic() > deadline:
+                break
+        proc.send_signal(signal.SIGTERM)  # what the kubelet sends at the Job's deadline
+        proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    result = TrainingResult.from_termination_message(request_builder.result_path.read_text())
+    assert result.status == "failed" and "SIGTERM" in (result.error or "")
+    assert result.error and result.error.startswith("worker ")
+    root = request_builder.root
+    assert sorted(p.name for p in root.iterdir()) == ["out", "request.yaml", "result.json"]
