@@ -12,7 +12,7 @@ IMAGE_REGISTRY ?= ghcr.io/kintern
 IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 export IMAGE_REGISTRY IMAGE_TAG
 
-.PHONY: install quickstart controlplane realnode host-packages images push-images \
+.PHONY: install quickstart controlplane realnode host-packages images images-cpu push-images \
 	cluster-up cluster-down cluster-demo cluster-quickstart crds lint test
 
 install: $(VENV)/.installed  ## Python packages: kintern with every extra, editable, in .venv
@@ -32,15 +32,18 @@ host-packages:  ## Debian packages for images and the real node (docker.io, cont
 realnode: host-packages  ## The real node's kubelet and pause binary (cached like the control plane)
 	bash hack/build-controlplane.sh kubelet >/dev/null
 
-images: host-packages  ## Build the operator, agent and trainer images (IMAGE_REGISTRY, IMAGE_TAG)
+images: host-packages  ## Build the operator, agent and trainer (GPU, vLLM) images (IMAGE_REGISTRY, IMAGE_TAG)
 	bash hack/images/build.sh
+
+images-cpu: host-packages  ## The operator, agent and CPU trainer (<tag>-cpu, no vLLM) images: what the real node runs
+	IMAGES="operator agent trainer-cpu" bash hack/images/build.sh
 
 push-images: images  ## Push the three images to $(IMAGE_REGISTRY) (docker login first)
 	for c in operator agent trainer; do docker push $(IMAGE_REGISTRY)/$$c:$(IMAGE_TAG); done
 
 cluster-up: install  ## Start the local control plane; REAL_NODE=1 adds a real kubelet node
 	@bash hack/build-controlplane.sh etcd kwok kubernetes >/dev/null
-	@$(if $(REAL_NODE),$(MAKE) -s realnode images >/dev/null &&) \
+	@$(if $(REAL_NODE),$(MAKE) -s realnode images-cpu >/dev/null &&) \
 	  $(PYTHON) -m kintern.devcluster up --state-dir $(CLUSTER_DIR) $(if $(REAL_NODE),--real-node)
 
 cluster-down:  ## Stop exactly the processes cluster-up started
@@ -49,7 +52,7 @@ cluster-down:  ## Stop exactly the processes cluster-up started
 quickstart: install  ## A real campaign on this machine: tiny model, built-in planner, report
 	$(PYTHON) -m kintern quickstart
 
-cluster-quickstart: install realnode images  ## The quickstart in real pods on the real node
+cluster-quickstart: install realnode images-cpu  ## The quickstart in real pods on the real node
 	PYTHON=$(PYTHON) KINTERN_CLUSTER_DIR=$(CLUSTER_DIR) bash hack/cluster-quickstart.sh
 
 cluster-demo:  ## The local control plane with the CRDs and the example campaign
@@ -63,7 +66,7 @@ lint:
 	ruff check .
 	ruff format --check .
 
-test: install controlplane realnode images  ## Every test: unit ... integration, end to end
+test: install controlplane realnode images-cpu  ## Every test: unit ... integration, end to end
 	$(PYTHON) -m pytest
 
 .PHONY: chart-crds dashboard chart-lint kind-e2e

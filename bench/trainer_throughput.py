@@ -6,15 +6,19 @@ TRL counts them (`num_tokens` / `train_runtime`); on a GPU the MFU is printed to
 
     python bench/trainer_throughput.py                        # the toy model, CPU
     python bench/trainer_throughput.py --model llama-1b       # a 1.2B Llama, random init
+    python bench/trainer_throughput.py --model qwen3-1.7b     # Qwen3-1.7B's shape, random init
     python bench/trainer_throughput.py --model /models/qwen3  # any local HF model directory
 
-Nothing is downloaded: `toy` and `llama-1b` are built from a config; the data are
-prompt/completion rows of varied length made from the toy vocabulary.
+Nothing is downloaded: `toy`, `llama-1b` and `qwen3-1.7b` are built from a config (the
+large ones with a word-level tokenizer of the real vocabulary size, see `wide_tokenizer`);
+the data are prompt/completion rows of varied length made from the toy vocabulary. On a
+GPU each line also gives the peak memory allocated. `bench/gpu_check.sh` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +27,7 @@ from typing import Any
 
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0}
 LLAMA_1B: dict[str, Any] = {
+    "model_type": "llama",
     "hidden_size": 2048,
     "intermediate_size": 8192,
     "num_hidden_layers": 16,
@@ -30,6 +35,17 @@ LLAMA_1B: dict[str, Any] = {
     "num_key_value_heads": 8,
     "vocab_size": 128256,
 }
+QWEN3_1_7B: dict[str, Any] = {  # Qwen/Qwen3-1.7B's config.json, sizes only
+    "model_type": "qwen3",
+    "hidden_size": 2048,
+    "intermediate_size": 6144,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "vocab_size": 151936,
+}
+PRESETS = {"llama-1b": LLAMA_1B, "qwen3-1.7b": QWEN3_1_7B}
 
 
 @dataclass
@@ -37,6 +53,7 @@ class Measurement:
     name: str
     tokens: float
     seconds: float
+    peak_bytes: int = 0
 
     @property
     def tokens_per_second(self) -> float:
@@ -53,6 +70,7 @@ def main() -> None:
     data = make_rows(args.rows, args.max_length, seed=0)
     print(f"model {args.model} on {device}: {args.steps} steps, batch {args.batch_size}")
     defaults = run_trl_defaults(model, data, args, device, work)
+    gc.collect()  # the first trainer's model and optimizer leave the GPU before the second
     recipe = run_kintern_sft(model, data, args, device, work)
     for m in (defaults, recipe):
         line = f"{m.name:>14}: {m.tokens_per_second:10.1f} tokens/s"
@@ -60,6 +78,7 @@ def main() -> None:
         if device == "cuda":
             mean_seq = m.tokens / (args.steps * args.batch_size)
             line += f", MFU {mfu(model, m, mean_seq, args.peak_tflops):.1%}"
+            line += f", peak memory {m.peak_bytes / 2**30:.1f} GiB"
         print(line)
     ratio = recipe.tokens_per_second / defaults.tokens_per_second
     print(f"ratio sft recipe / TRL defaults: {ratio:.2f}x")
@@ -67,7 +86,9 @@ def main() -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="toy", help="toy, llama-1b, or a model directory")
+    parser.add_argument(
+        "--model", default="toy", help="toy, llama-1b, qwen3-1.7b, or a model directory"
+    )
     parser.add_argument("--steps", type=int, default=60, help="optimizer steps per run")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=256, help="longest row, in tokens")
@@ -82,32 +103,53 @@ def prepare_model(name: str, work: Path) -> str:
 
     if name == "toy":
         return str(build_tiny_model(work / "toy"))
-    if name == "llama-1b":
-        return build_llama_1b(work / "llama-1b")
+    if name in PRESETS:
+        return build_preset(PRESETS[name], work / name)
     return name
 
 
-def build_llama_1b(directory: Path) -> str:
-    """A Llama-3.2-1B-shaped model (1.24B parameters), random init, with the toy tokenizer
-    (its ids are a subset of the large vocabulary, so the compute is the real model's)."""
+def build_preset(sizes: dict[str, Any], directory: Path) -> str:
+    """A model of a real model's shape, random init in bf16, with a word-level tokenizer of
+    its vocabulary size (so that the compute is the real model's and any token it
+    generates can be decoded)."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM
 
-    from kintern_trainer.toy import build_tokenizer
-
-    tokenizer = build_tokenizer(directory)
-    config = LlamaConfig(
-        **LLAMA_1B,
-        max_position_embeddings=4096,
+    sizes = dict(sizes)
+    tokenizer = wide_tokenizer(directory, sizes["vocab_size"])
+    config = AutoConfig.for_model(
+        sizes.pop("model_type"),
+        **sizes,
+        max_position_embeddings=8192,
         tie_word_embeddings=True,
         bos_token_id=None,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
-        model = LlamaForCausalLM(config).bfloat16()
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
     model.save_pretrained(directory)
     return str(directory)
+
+
+def wide_tokenizer(directory: Path, vocab_size: int) -> Any:
+    """A whitespace word-level tokenizer of `vocab_size` tokens: the toy words, then filler
+    words w<N> up to the size; saved to `directory`."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from kintern_trainer.toy import CATEGORIES, EOS, PAD
+
+    words = [EOS, PAD, "[UNK]", *(w for members in CATEGORIES.values() for w in members)]
+    words += [f"w{i}" for i in range(vocab_size - len(words))]
+    model = models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]")
+    backend = Tokenizer(model)
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, eos_token=EOS, pad_token=PAD, unk_token="[UNK]"
+    )
+    tokenizer.save_pretrained(directory)
+    return tokenizer
 
 
 def make_rows(n: int, max_length: int, seed: int) -> Any:
@@ -181,9 +223,18 @@ def run_kintern_sft(
 
 
 def measure(name: str, trainer: Any) -> Measurement:
+    import torch
+
+    gpu = torch.cuda.is_available()
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
     seconds = trainer.train().metrics["train_runtime"]
     tokens = next(e["num_tokens"] for e in reversed(trainer.state.log_history) if "num_tokens" in e)
-    return Measurement(name=name, tokens=float(tokens), seconds=float(seconds))
+    peak = torch.cuda.max_memory_allocated() if gpu else 0
+    del trainer  # free the model and optimizer before the next measurement
+    if gpu:
+        torch.cuda.empty_cache()
+    return Measurement(name=name, tokens=float(tokens), seconds=float(seconds), peak_bytes=peak)
 
 
 def mfu(model: str, m: Measurement, mean_seq: float, peak_tflops: float | None) -> float:

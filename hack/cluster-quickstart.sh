@@ -22,8 +22,10 @@ if ! kubectl get node kintern-real-node >/dev/null 2>&1; then
 fi
 
 "$PYTHON" -m kintern.local.quickstart "$VOLUME/quickstart"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)"
 helm status kintern -n kintern-system >/dev/null 2>&1 \
-  || helm install kintern charts/kintern -n kintern-system --create-namespace --wait --timeout 5m
+  || helm install kintern charts/kintern -n kintern-system --create-namespace --wait \
+    --timeout 5m --set trainer.image.tag="$version-cpu"   # the real node has no GPU
 kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl label namespace "$NAMESPACE" --overwrite \
   pod-security.kubernetes.io/enforce=restricted >/dev/null

@@ -44,13 +44,14 @@ diagnose() {
 }
 
 log "building images with tag $TAG"
-IMAGE_REGISTRY=kintern IMAGE_TAG="$TAG" IMAGE_BASES=public bash hack/images/build.sh
+IMAGE_REGISTRY=kintern IMAGE_TAG="$TAG" IMAGE_BASES=public \
+  IMAGES="operator agent trainer-cpu" bash hack/images/build.sh
 
 log "creating kind cluster $CLUSTER"
 kind create cluster --name "$CLUSTER" --config hack/kind-e2e/kind.yaml --wait 120s
 trap cleanup EXIT
-for image in operator agent trainer; do
-  kind load docker-image --name "$CLUSTER" "kintern/$image:$TAG"
+for image in "operator:$TAG" "agent:$TAG" "trainer:$TAG-cpu"; do
+  kind load docker-image --name "$CLUSTER" "kintern/$image"
 done
 
 log "installing the chart"
@@ -62,7 +63,7 @@ helm install kintern charts/kintern \
   --set agent.image.repository=kintern/agent \
   --set agent.image.tag="$TAG" \
   --set trainer.image.repository=kintern/trainer \
-  --set trainer.image.tag="$TAG"
+  --set trainer.image.tag="$TAG-cpu"
 
 log "running the campaign (up to $TIMEOUT)"
 kubectl create namespace "$CAMPAIGN_NS"

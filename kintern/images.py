@@ -24,8 +24,17 @@ def image(component: str, registry: str = DEFAULT_REGISTRY, tag: str = __version
     return f"{registry}/{component}:{tag}"
 
 
-def all_images(registry: str = DEFAULT_REGISTRY, tag: str = __version__) -> list[str]:
-    return [image(c, registry, tag) for c in COMPONENTS]
+# The trainer without vLLM, for CPU nodes (the real node, kind, the tests): its own tag.
+CPU_TAG_SUFFIX = "-cpu"
+
+
+def cpu_images(registry: str = DEFAULT_REGISTRY, tag: str = __version__) -> list[str]:
+    """What `make images-cpu` builds: the operator, the agent and the CPU trainer."""
+    return [
+        image("operator", registry, tag),
+        image("agent", registry, tag),
+        image("trainer", registry, tag + CPU_TAG_SUFFIX),
+    ]
 
 
 # What the Dockerfiles copy (the .dockerignore allow-list) and the Dockerfiles themselves.

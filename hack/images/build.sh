@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the three Kintern images (operator, agent, trainer) from the repository root and
-# tags them <registry>/<name>:<tag>, the names the chart's values point at.
+# Builds the Kintern images from the repository root and tags them <registry>/<name>:<tag>,
+# the names the chart's values point at: operator, agent, trainer (for GPUs, with vLLM),
+# and trainer-cpu (<registry>/trainer:<tag>-cpu: no vLLM, for CPU nodes and the tests).
 #   IMAGE_REGISTRY  registry prefix (default ghcr.io/kintern, the chart's default)
 #   IMAGE_TAG       tag (default: the package version, which is the chart's appVersion)
 #   IMAGE_BASES     public | local | auto (default): public bases from Docker Hub; local
@@ -40,21 +41,25 @@ if [[ "$BASES" == local ]]; then
   base_args=(--build-arg "PYTHON_IMAGE=$python_base" --build-arg "PYTORCH_IMAGE=$python_base")
 fi
 
-dockerfile() {
+# build_args NAME: the Dockerfile, the image reference and extra build arguments.
+image_spec() {
   case "$1" in
-    operator) echo operator/Dockerfile ;;
-    agent) echo agent/Dockerfile ;;
-    trainer) echo trainer-image/Dockerfile ;;
-    *) log "unknown image $1 (operator, agent, trainer)"; exit 2 ;;
+    operator) echo "operator/Dockerfile $REGISTRY/operator:$TAG" ;;
+    agent) echo "agent/Dockerfile $REGISTRY/agent:$TAG" ;;
+    trainer) echo "trainer-image/Dockerfile $REGISTRY/trainer:$TAG" ;;
+    trainer-cpu) echo "trainer-image/Dockerfile $REGISTRY/trainer:$TAG-cpu VLLM_VERSION=" ;;
+    *) log "unknown image $1 (operator, agent, trainer, trainer-cpu)"; exit 2 ;;
   esac
 }
 
 for name in "${WANTED[@]}"; do
-  image="$REGISTRY/$name:$TAG"
+  read -r dockerfile image extra <<<"$(image_spec "$name")"
+  extra_args=()
+  [[ -n "${extra:-}" ]] && extra_args=(--build-arg "$extra")
   start=$SECONDS
-  log "$image: building from $(dockerfile "$name")"
-  docker build --network host -q "${base_args[@]}" --label "dev.kintern.source-digest=$digest" \
-    -f "$(dockerfile "$name")" -t "$image" . >/dev/null
+  log "$image: building from $dockerfile"
+  docker build --network host -q "${base_args[@]}" "${extra_args[@]}" \
+    --label "dev.kintern.source-digest=$digest" -f "$dockerfile" -t "$image" . >/dev/null
   size="$(docker image inspect --format '{{.Size}}' "$image")"
   log "$image: built in $((SECONDS - start)) s, $((size / 1000000)) MB"
   echo "$image"

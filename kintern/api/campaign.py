@@ -220,7 +220,10 @@ class ApprovalPolicy(ApiModel):
         default=False, description="allowCustomCode: whether custom-script runs may exist."
     )
     allow_publish: bool = Field(
-        default=False, description="allowPublish: whether runs may push to the Hub."
+        default=False,
+        description="allowPublish: whether runs may push to the Hub, and whether the policy "
+        "approves publishing the best model when the campaign ends (otherwise a person "
+        "approves that run).",
     )
 
 

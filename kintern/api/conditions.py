@@ -60,6 +60,7 @@ class Reason(StrEnum):
     SUSPENDED = "Suspended"
     RESUMED = "Resumed"
     RUNNING = "Running"
+    PUBLISH_PROPOSED = "PublishProposed"
 
 
 def now_rfc3339() -> str:

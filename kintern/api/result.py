@@ -68,6 +68,11 @@ class TrainingResult(ApiModel):
         description="dataFiles: the data a custom run's script wrote (KINTERN_OUTPUT_DIR); "
         "a later run trains on one by naming its path in spec.datasets.",
     )
+    hub_url: str | None = Field(
+        default=None,
+        description="hubUrl: where the checkpoint was published on the Hub; the checkpoint "
+        "path stays, so run: references keep working.",
+    )
     decontamination: DecontaminationSummary | None = Field(
         default=None, description="decontamination: the overlap check."
     )

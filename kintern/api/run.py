@@ -11,7 +11,8 @@ from kintern.api.data import DatasetRef
 from kintern.api.result import TrainingResult
 from kintern.api.rules import CrossFieldRule
 
-Recipe = Literal["sft", "dpo", "grpo", "eval", "custom"]
+Recipe = Literal["sft", "dpo", "grpo", "eval", "custom", "publish"]
+PUBLISH_RECIPE = "publish"  # proposed by the campaign itself once it ends, never by the agent
 RunPhase = Literal[
     "Pending", "AwaitingApproval", "Queued", "Running", "Succeeded", "Failed", "Rejected"
 ]
@@ -57,6 +58,13 @@ class RunResources(ApiModel):
     )
     hours: float = Field(
         default=1, gt=0, le=720, description="hours: wall-time limit; the Job's deadline."
+    )
+    parallelism: Literal["ddp", "fsdp"] = Field(
+        default="ddp",
+        description="parallelism: how a run on more than one GPU (one process each) shares "
+        "the work: ddp keeps a whole copy of the model on every GPU (fastest when it fits); "
+        "fsdp shards parameters, gradients and optimizer state across the GPUs, for models "
+        "too large for one.",
     )
 
 
@@ -105,10 +113,10 @@ class TrainingRunSpec(ApiModel):
             holds=lambda s: s.recipe != "custom" or s.script is not None,
         ),
         CrossFieldRule(
-            cel="self.recipe == 'eval' || size(self.datasets) > 0",
+            cel="self.recipe in ['eval', 'publish'] || size(self.datasets) > 0",
             message="a training run needs at least one entry in spec.datasets",
             field_path=".datasets",
-            holds=lambda s: s.recipe == "eval" or len(s.datasets) > 0,
+            holds=lambda s: s.recipe in ("eval", "publish") or len(s.datasets) > 0,
         ),
         CrossFieldRule(
             cel="self.campaign == oldSelf.campaign",
@@ -119,7 +127,10 @@ class TrainingRunSpec(ApiModel):
     ]
 
     campaign: str = Field(min_length=1, description="campaign: the PostTrainingCampaign it serves.")
-    recipe: Recipe = Field(description="recipe: sft, dpo, grpo, eval or custom.")
+    recipe: Recipe = Field(
+        description="recipe: sft, dpo, grpo, eval or custom; publish is the run a campaign "
+        "proposes when it ends, to push its best checkpoint to output.hubRepo."
+    )
     rationale: str = Field(
         default="", max_length=4000, description="rationale: why, shown to whoever approves."
     )

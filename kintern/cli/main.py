@@ -34,11 +34,15 @@ def train(
             help="RunRequest YAML; default: the KINTERN_RUN_REQUEST environment variable."
         ),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(min=1, help="Worker processes, one per GPU; more than 1 launches them."),
+    ] = 1,
 ) -> None:
     """Run one TrainingRun (the trainer's entry point inside a Job)."""
     from kintern_trainer.cli import train_main
 
-    raise typer.Exit(train_main(request))
+    raise typer.Exit(train_main(request, processes))
 
 
 @app.command()

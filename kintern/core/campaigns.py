@@ -13,6 +13,7 @@ from kintern.api.conditions import Condition, ConditionType, Reason, find_condit
 from kintern.api.run import TERMINAL_RUN_PHASES, TrainingRun
 from kintern.api.times import parse_duration, parse_time, rfc3339
 from kintern.core.budget import Ledger, gpu_hours_between, requested_gpu_hours, requested_gpus
+from kintern.core.publish import is_publish, proposed_publish_run
 from kintern.core.runs import Event, RunContext, RunStep, step_run
 from kintern.core.workload import AgentState, Workload
 
@@ -32,6 +33,7 @@ class CampaignPlan:
     status: CampaignStatus
     events: list[Event] = field(default_factory=list)
     agent_should_run: bool = True
+    creates: list[TrainingRun] = field(default_factory=list)  # runs the campaign proposes
 
     @property
     def launches(self) -> list[str]:
@@ -86,15 +88,22 @@ def plan_campaign(snapshot: Snapshot) -> CampaignPlan:
     steps: dict[str, RunStep] = {}
     for run in snapshot.runs:
         name = run.metadata["name"]
-        ctx.ledger.admitted_runs += 1  # this run counts against maxRuns unless rejected
+        counts = not is_publish(run)  # against maxRuns, unless rejected
+        ctx.ledger.admitted_runs += counts
         steps[name] = step_run(run, snapshot.workloads.get(name), ctx)
         if steps[name].status.phase == "Rejected":
-            ctx.ledger.admitted_runs -= 1
+            ctx.ledger.admitted_runs -= counts
     runs_after = [
         r.model_copy(update={"status": steps[r.metadata["name"]].status}) for r in snapshot.runs
     ]
     plan = CampaignPlan(steps=steps, status=status)
     _derive_status(plan, campaign, runs_after, snapshot, deadline)
+    ended = campaign.model_copy(update={"status": plan.status})
+    publish = proposed_publish_run(ended, snapshot.runs)
+    if publish is not None:
+        plan.creates.append(publish)
+        message = f"proposed {publish.metadata['name']}: {publish.spec.rationale}"
+        plan.events.append(Event("Normal", Reason.PUBLISH_PROPOSED, message))
     return plan
 
 

@@ -4,8 +4,19 @@ from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.conditions import Reason
 from kintern.api.request import RunRequest
 from kintern.api.run import TrainingRun
+from kintern.core.publish import is_publish
 
 RUN_REF_PREFIX = "run:"
+PROCESSES_FLAG = "--processes"
+
+
+def train_arguments(gpus: int) -> list[str]:
+    """The `kintern train` arguments for a run on `gpus` GPUs: with more than one, the
+    trainer launches one worker process per GPU (torch's elastic launcher, as torchrun)."""
+    args = ["train"]
+    if gpus > 1:
+        args += [PROCESSES_FLAG, str(gpus)]
+    return args
 
 
 class UnresolvedModel(ValueError):
@@ -64,6 +75,6 @@ def build_request(
         output_dir=output_dir,
         trackio_project=spec.tracking.trackio_project or campaign.metadata["name"],
         trackio_space=spec.tracking.trackio_space,
-        hub_repo=spec.output.hub_repo if run.spec.push_to_hub else None,
+        hub_repo=spec.output.hub_repo if run.spec.push_to_hub or is_publish(run) else None,
         **extra,
     )

@@ -16,6 +16,7 @@ from kintern.api.run import TERMINAL_RUN_PHASES, TrainingRun, TrainingRunStatus
 from kintern.api.times import parse_time, rfc3339
 from kintern.core import approvals
 from kintern.core.budget import Ledger, gpu_hours_between, requested_gpu_hours, requested_gpus
+from kintern.core.publish import is_publish, publish_decision, publish_violation
 from kintern.core.redaction import redact_shapes
 from kintern.core.workload import IMAGE_PULL_REASONS, Workload
 
@@ -95,12 +96,21 @@ def step_run(run: TrainingRun, workload: Workload | None, ctx: RunContext) -> Ru
     return step
 
 
+def _ended_for(run: TrainingRun, ctx: RunContext) -> bool:
+    """Whether the campaign's end stops this run: it never stops publishing, which exists
+    only once the campaign has ended."""
+    return ctx.campaign_ended and not is_publish(run)
+
+
 def _decide(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
     spec = ctx.campaign.spec
-    if ctx.campaign_ended:
+    if _ended_for(run, ctx):
         _finish(step, run, "Rejected", Reason.CAMPAIGN_NOT_RUNNING, "the campaign has ended")
         return
-    violation = approvals.policy_violation(run.spec, spec)
+    if is_publish(run):
+        violation = publish_violation(run, ctx.campaign)
+    else:
+        violation = approvals.policy_violation(run.spec, spec)
     if violation:
         _finish(step, run, "Rejected", violation.reason, violation.message)
         return
@@ -120,6 +130,8 @@ def _decide(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
         step.status.phase = "AwaitingApproval"
         return
     decision = person if person and person.verdict == "approve" else None
+    if decision is None and is_publish(run):
+        decision = publish_decision(ctx.campaign)
     decision = decision or approvals.from_mode(run.spec, spec, cost)
     if decision.verdict == "wait":
         step.status.phase = "AwaitingApproval"
@@ -147,7 +159,7 @@ def _seconds_since_creation(run: TrainingRun, now: datetime) -> float | None:
 
 
 def _launch_or_queue(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
-    if ctx.campaign_ended:
+    if _ended_for(run, ctx):
         _finish(step, run, "Rejected", Reason.CAMPAIGN_NOT_RUNNING, "the campaign has ended")
         return
     limit = ctx.campaign.spec.budget.max_concurrent_runs
@@ -179,7 +191,7 @@ def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunConte
         return
     if w.started_at:
         status.gpu_hours = live_gpu_hours(w.started_at, ctx.now, gpus)
-    if ctx.deadline_passed:
+    if ctx.deadline_passed and not is_publish(run):
         step.stop = True
         _finish(step, run, "Failed", Reason.DEADLINE_EXCEEDED, "stopped: campaign deadline passed")
         _charge(status, w.started_at, ctx.now, gpus)

@@ -19,7 +19,7 @@ from kintern.devcluster.cluster import (
     stop_component,
     up,
 )
-from kintern.images import all_images
+from kintern.images import cpu_images
 
 app = typer.Typer(no_args_is_help=True, help="The Kintern local control plane (etcd .. kwok).")
 
@@ -53,7 +53,7 @@ def up_command(
     ] = False,
     image: Annotated[
         list[str] | None,
-        typer.Option(help="Docker image to load into the real node [default: Kintern's own]."),
+        typer.Option(help="Docker image to load into the real node [default: make images-cpu's]."),
     ] = None,
 ) -> None:
     """Start the control plane and the fake nodes; print the environment to use it."""
@@ -62,7 +62,7 @@ def up_command(
         gpu_nodes=gpu_nodes,
         cpu_nodes=cpu_nodes if cpu_nodes is not None else (0 if real_node else 2),
         real_node=real_node,
-        real_node_images=tuple(image if image is not None else all_images()),
+        real_node_images=tuple(image if image is not None else cpu_images()),
     )
     try:
         cluster = up(cfg)

@@ -21,6 +21,7 @@ import yaml
 
 from kintern.api.request import RunRequest
 from kintern.core.redaction import without_secrets
+from kintern.core.requests import train_arguments
 from kintern.core.workload import Workload
 from kintern.local.store import CampaignStore
 
@@ -143,7 +144,8 @@ class LocalExecutor:
         del self.free_gpus[: len(taken)]
         env = trainer_environment(os.environ) | {"CUDA_VISIBLE_DEVICES": ",".join(map(str, taken))}
         env.setdefault("TRACKIO_DIR", str(self.store.root / "trackio"))
-        command = [sys.executable, "-m", "kintern", "train", "--request", str(request_path)]
+        command = [sys.executable, "-m", "kintern", *train_arguments(len(taken))]
+        command += ["--request", str(request_path)]
         with (run_dir / "train.log").open("wb") as log:
             popen = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True

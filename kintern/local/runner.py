@@ -20,6 +20,7 @@ from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.run import TrainingRun
 from kintern.core.budget import requested_gpus
 from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
+from kintern.core.publish import is_publish
 from kintern.core.requests import UnresolvedModel, build_request
 from kintern.core.workload import AgentState
 from kintern.local import approvals, view
@@ -114,9 +115,8 @@ class LocalRunner:
         if not plan.agent_should_run:
             self.agent_stop.set()
         ended = campaign.status.phase in ("Succeeded", "Failed")
-        if not ended:
-            self._prompt(live, runs)
-        return ended and self.executor.live == 0
+        self._prompt(live, runs)  # after the end too: publishing the best model asks
+        return ended and self.executor.live == 0 and not _publishing(runs, self.ask is not None)
 
     def _apply(
         self, campaign: PostTrainingCampaign, runs: list[TrainingRun], plan: CampaignPlan
@@ -137,6 +137,8 @@ class LocalRunner:
             if step.stop:
                 self.executor.stop(name)
         self.store.write_status(plan.status)
+        for run in plan.creates:
+            self.store.create_run(run.metadata["name"], run.spec)
         for event in plan.events:
             self._trace_event(campaign.metadata["name"], event.type, event.reason, event.message)
 
@@ -182,3 +184,10 @@ class LocalRunner:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as f:
             f.write(line)
+
+
+def _publishing(runs: list[TrainingRun], can_ask: bool) -> bool:
+    """Whether a publish run still has to finish (or be asked about) before `kintern run`
+    may end; one awaiting a person with nobody to ask waits for the next `kintern run`."""
+    waiting = ("Pending", "Queued", "Running") + (("AwaitingApproval",) if can_ask else ())
+    return any(is_publish(r) and r.status.phase in waiting for r in runs)

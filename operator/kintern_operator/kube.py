@@ -130,6 +130,9 @@ class Kube:
             "ConfigMap": self.core.create_namespaced_config_map,
             "Role": self.rbac.create_namespaced_role,
             "RoleBinding": self.rbac.create_namespaced_role_binding,
+            "TrainingRun": lambda ns, body, **kwargs: self.custom.create_namespaced_custom_object(
+                naming.GROUP, naming.VERSION, ns, "trainingruns", body, **kwargs
+            ),
         }
         try:
             response = creators[kind](ns, body, _preload_content=False)

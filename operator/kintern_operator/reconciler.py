@@ -28,6 +28,7 @@ from kintern.core.workload import Workload
 from kintern_operator import metrics, naming
 from kintern_operator.adoption import adoption, mark_orphan, owned_by_a_campaign
 from kintern_operator.builders import agent as agent_builders
+from kintern_operator.builders.proposed_run import build_proposed_run
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
 from kintern_operator.cache import WatchedObjects
 from kintern_operator.health import Liveness
@@ -249,6 +250,8 @@ class CampaignReconciler:
             if step.stop:
                 self.kube.delete_job(ns, naming.run_job(name))
         self._write_campaign_status(body, plan.status)
+        for run in plan.creates:  # deterministic names: a repeated reconcile creates none
+            self.kube.ensure(build_proposed_run(body, run))
         for event in plan.events:
             self.kube.event(body, event.type, event.reason, event.message)
         runs_after = [

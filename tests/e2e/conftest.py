@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kintern.devcluster import ClusterConfig
-from kintern.images import SOURCE_LABEL, all_images, source_digest
+from kintern.images import SOURCE_LABEL, cpu_images, source_digest
 from tests.support.cluster import Cluster, started_cluster
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,13 +34,13 @@ def _require_images_of_this_tree(images: list[str]) -> None:
         if label.returncode != 0 or label.stdout.strip() != wanted:
             raise AssertionError(
                 f"{image} is missing or was built from other sources than this tree: "
-                "run `make images` (make test does it first)"
+                "run `make images-cpu` (make test does it first)"
             )
 
 
 @pytest.fixture(scope="module")  # one node at a time per machine: gone after its module
 def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    _require_images_of_this_tree(all_images())
+    _require_images_of_this_tree(cpu_images())
     workdir = tmp_path_factory.mktemp("e2e-cluster")
     state_dir = workdir / "state"
     cfg = ClusterConfig(
@@ -49,7 +49,7 @@ def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         cpu_nodes=0,  # pods without a GPU land on the real node, and run for real
         detach=False,
         real_node=True,
-        real_node_images=tuple(all_images()),
+        real_node_images=tuple(cpu_images()),
         timeout_seconds=600,  # a cold node imports the 6 GB trainer image first
     )
     with started_cluster(cfg, workdir) as handle:

@@ -19,8 +19,9 @@ import pytest
 import yaml
 from kubernetes import client
 
+from kintern import __version__
 from kintern.devcluster.realnode_config import NODE_NAME
-from kintern.images import IMAGE_UID
+from kintern.images import CPU_TAG_SUFFIX, IMAGE_UID
 from kintern.local.quickstart import build_material
 from tests.support.cluster import Cluster
 from tests.support.releases import Release, installed
@@ -144,7 +145,11 @@ def test_a_sweep_campaign_improves_the_model_in_real_pods(
     namespace = cluster.create_namespace("e2e-campaigns")
     cluster.kubectl("label", "namespace", namespace, *(f"{k}={v}" for k, v in RESTRICTED.items()))
     _shared_claim(cluster, namespace, claim_dir)
-    values = {"operator.watchNamespaces": [namespace], "operator.resyncSeconds": 5}
+    values = {
+        "operator.watchNamespaces": [namespace],
+        "operator.resyncSeconds": 5,
+        "trainer.image.tag": __version__ + CPU_TAG_SUFFIX,  # the real node has no GPU
+    }
     with installed(cluster, "e2e-kintern", values, namespace_labels=RESTRICTED) as release:
         _operator_is_serving(cluster, release)
         cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(_campaign(namespace)))

@@ -215,3 +215,14 @@ def test_out_of_memory_outside_training_is_diagnosed(
     assert "Tried to allocate" in result.diagnosis.evidence
     record = json.loads((request_builder.output_dir / "kintern-record.json").read_text())
     assert "OutOfMemoryError" in record["traceback"]
+
+
+def test_publishing_a_model_that_is_no_local_checkpoint_fails_clearly(
+    request_builder: RequestBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_not_used")
+    request_builder.recipe("publish").datasets().set(hubRepo="org/model", baseModel="org/base")
+    code, result = run_train(request_builder)
+    assert (code, result.status) == (1, "failed")
+    assert "publishes a local checkpoint" in (result.error or "")
+    assert result.hub_url is None

@@ -1,6 +1,7 @@
 """`kintern train`: reads a RunRequest from a file or KINTERN_RUN_REQUEST and runs it.
 
-`kintern.cli.main` calls `train_main`; it is also `python -m kintern_trainer.cli [FILE]`.
+`kintern.cli.main` calls `train_main`; it is also `python -m kintern_trainer.cli [FILE]`, which
+is how `launch` starts each worker of a run with more than one process.
 The exit code is 0 for a succeeded run and 1 for a failed one, after the result is written
 either way; 2 means the request itself is unreadable (the failed result then goes to the
 request's resultPath if that much can be read, else to an existing termination-log file).
@@ -45,8 +46,9 @@ def read_request_data(path: Path | None) -> dict[str, Any]:
     return data
 
 
-def train_main(request: Path | None = None) -> int:
-    """Run one TrainingRun; returns the process exit code."""
+def train_main(request: Path | None = None, processes: int = 1) -> int:
+    """Run one TrainingRun, on `processes` worker processes (one per GPU); returns the
+    process exit code."""
     _setup_logging()
     data: dict[str, Any] = {}
     try:
@@ -56,10 +58,15 @@ def train_main(request: Path | None = None) -> int:
         log.error("cannot read the run request: %s", exc)
         _report_unreadable(data, f"invalid run request: {exc}")
         return 2
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    from kintern_trainer.runner import execute
+    if processes > 1:
+        from kintern_trainer.launch import launch
 
-    result = execute(run_request)
+        result = launch(run_request, request, processes)
+    else:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        from kintern_trainer.runner import execute
+
+        result = execute(run_request)
     return 0 if result.status == "succeeded" else 1
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from kintern_trainer.evaluation.budget import ModelShape
+
 
 def resolve_device(requested: str) -> str:
     """`cuda` or `cpu` for a request's `device` (auto picks the GPU when there is one)."""
@@ -50,6 +52,32 @@ def gpu_count(device: str) -> int:
     import torch
 
     return torch.cuda.device_count() if device == "cuda" else 0
+
+
+def device_memory(device: str) -> int:
+    """Bytes of memory of one device: the current GPU's, or the machine's RAM."""
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def model_shape(path: str, dtype_bytes: int) -> ModelShape:
+    """The generation-memory shape of the model at `path`, without loading its weights
+    (the parameters are counted on the meta device)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from kintern_trainer.evaluation.budget import ModelShape
+
+    try:
+        config = AutoConfig.from_pretrained(path, **hub_kwargs())
+    except OSError as exc:
+        raise model_error(path, exc) from exc
+    with torch.device("meta"):
+        parameters = AutoModelForCausalLM.from_config(config).num_parameters()
+    return ModelShape.from_config(config, parameters, dtype_bytes)
 
 
 def hub_kwargs() -> dict[str, Any]:

@@ -69,3 +69,19 @@ def write_record(
     path.write_text(json.dumps(record, indent=2, default=str))
     log.info("wrote the full record to %s", path)
     return path
+
+
+def update_record(
+    request: RunRequest, result: TrainingResult, workers: dict[int, TrainingResult]
+) -> None:
+    """After a multi-worker run: the record (written by worker 0) gets the run's result and
+    each worker's outcome, so it agrees with the result the launcher wrote."""
+    path = Path(request.output_dir) / RECORD_FILENAME
+    body = json.loads(path.read_text()) if path.exists() else {"request": request.to_dict()}
+    body["result"] = result.to_dict()
+    body["workers"] = {
+        str(rank): {"status": r.status, "error": r.error, "diagnosis": r.diagnosis.to_dict()}
+        for rank, r in sorted(workers.items())
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2, default=str))

@@ -2,7 +2,8 @@
 
 Order: check the request, load the evaluation questions, load and decontaminate the data,
 train with the recipe, diagnose the logs, evaluate the checkpoint, publish if asked, then
-always write the result and the full record, whatever failed on the way. Called by
+always write the result and the full record, whatever failed on the way. The `publish`
+recipe only publishes its start model (the campaign's best checkpoint) with its card. Called by
 `cli.train_main`; tests call `execute` through it.
 """
 
@@ -25,7 +26,8 @@ from kintern.api.result import (
     Score,
     TrainingResult,
 )
-from kintern_trainer import decontam, hub, recipes, record, tracking
+from kintern.api.run import PUBLISH_RECIPE
+from kintern_trainer import card, decontam, distributed, hub, launch, recipes, record, tracking
 from kintern_trainer.diagnosis import diagnose, is_failure
 from kintern_trainer.errors import ContaminationError, SpecError, TrainerError
 from kintern_trainer.evaluation.evaluate import evaluate
@@ -34,7 +36,7 @@ from kintern_trainer.modeling import gpu_count, resolve_device
 from kintern_trainer.recipes.common import RecipeContext, TrainingCrashed, TrainOutput
 
 log = logging.getLogger(__name__)
-RECIPES = (*recipes.TRAINING_RECIPES, "eval")
+RECIPES = (*recipes.TRAINING_RECIPES, "eval", PUBLISH_RECIPE)
 CONTAMINATION_ADVICE = (
     "remove the overlapping rows from the training data, or set decontamination.mode: drop"
 )
@@ -53,6 +55,7 @@ class Run:
     diagnosis: Diagnosis = field(default_factory=Diagnosis)
     checkpoint: str | None = None
     data_files: list[str] = field(default_factory=list)
+    hub_url: str | None = None
     decontamination: DecontaminationSummary | None = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -72,6 +75,7 @@ class Run:
             diagnosis=self.diagnosis,
             checkpoint=self.checkpoint,
             data_files=self.data_files or None,
+            hub_url=self.hub_url,
             decontamination=self.decontamination,
             wall_seconds=round(wall, 3),
             gpu_seconds=round(wall * gpu_count(self.device), 3),
@@ -105,7 +109,11 @@ def execute(request: RunRequest) -> TrainingResult:
 def _execute(run: Run) -> None:
     request = run.request
     _validate(request)
+    if request.spec.recipe == PUBLISH_RECIPE:
+        _publish(run, _local_checkpoint(request.base_model))
+        return
     run.device = resolve_device(request.device)
+    distributed.init(run.device)
     suite = resolve_suite(request.benchmark, request.spec.eval or request.eval)
     questions = load_questions(suite)
     model = _start_model(request)
@@ -120,8 +128,28 @@ def _execute(run: Run) -> None:
         return
     run.checkpoint = target
     _evaluate(run, target, suite, questions)
-    if request.spec.push_to_hub and request.hub_repo:
-        run.checkpoint = hub.push_checkpoint(Path(target), request.hub_repo, request.run_name)
+    if request.spec.push_to_hub and distributed.is_main():
+        _publish(run, Path(target))
+
+
+def _publish(run: Run, checkpoint: Path) -> None:
+    """Push `checkpoint` with its model card; the result keeps the local path (other runs
+    start from it as run:NAME) and records the Hub URL beside it."""
+    repo = run.request.hub_repo or ""
+    text = card.model_card(checkpoint, repo)
+    run.details["modelCard"] = text
+    run.hub_url = hub.push_checkpoint(checkpoint, repo, text, run.request.run_name)
+    run.checkpoint = str(checkpoint)
+
+
+def _local_checkpoint(model: str) -> Path:
+    path = Path(model)
+    if not (path / "config.json").is_file():
+        raise SpecError(
+            f"a publish run publishes a local checkpoint (run:NAME of a finished run); "
+            f"'{model}' is not a model directory"
+        )
+    return path
 
 
 def _validate(request: RunRequest) -> None:
@@ -192,11 +220,17 @@ def _overlap_details(report: decontam.DecontaminationReport) -> dict[str, Any]:
 
 
 def _finish(run: Run) -> TrainingResult:
+    """Write what the run leaves: the result (a launched worker's to the launcher, which
+    writes the run's one result), and from rank 0 only, the record and Trackio summary."""
     result = run.result()
-    warning = tracking.log_summary(run.request, run.metrics)
-    if warning:
-        run.details["trackioWarning"] = warning
-    record.write_result(result, run.request.result_path)
-    record.write_record(run.request, result, run.details, run.samples)
+    if launch.launched_worker():
+        launch.write_worker_result(result, distributed.rank())
+    elif distributed.is_main():
+        record.write_result(result, run.request.result_path)
+    if distributed.is_main():
+        warning = tracking.log_summary(run.request, run.metrics)
+        if warning:
+            run.details["trackioWarning"] = warning
+        record.write_record(run.request, result, run.details, run.samples)
     log.info("result: %s", result.to_termination_message())
     return result

@@ -151,6 +151,45 @@ def _question(stem: tuple[str, str, str], rng: random.Random) -> MCQuestion:
     return MCQuestion(question=text, choices=tuple(choices), answer=choices.index(right))
 
 
+@dataclass(frozen=True)
+class CategoryTask:
+    """Paths of the GRPO task: which category a word belongs to (rows: prompt, answer)."""
+
+    train: Path
+    eval: Path
+
+
+def generate_category_task(
+    directory: Path | str,
+    categories: tuple[str, ...] = ("fruit", "animal"),
+    held_out_names: int = 8,
+    seed: int = 0,
+) -> CategoryTask:
+    """Write train.jsonl and eval.jsonl of `Question: <name> <situation> Which category is
+    <word> in?\nAnswer:` with the answer ` <category>`, for every word of `categories`.
+    Held-out rows use names no training row has, so held-out accuracy measures what was
+    learnt about the words, not the wording. With two categories a model that names
+    categories earns the accuracy reward half of the time by chance, so GRPO has a signal
+    from the start."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(NAMES)
+    random.Random(seed).shuffle(names)
+    task = CategoryTask(train=out / "category-train.jsonl", eval=out / "category-eval.jsonl")
+    for path, group in ((task.train, names[held_out_names:]), (task.eval, names[:held_out_names])):
+        rows = [
+            {
+                "prompt": cloze_prompt(f"{name} {situation} Which category is {word} in?"),
+                "answer": cloze_continuation(category),
+            }
+            for name, situation, category in product(group, SITUATIONS, categories)
+            for word in CATEGORIES[category]
+        ]
+        random.Random(seed).shuffle(rows)
+        _write_jsonl(path, rows)
+    return task
+
+
 def _train_row(q: MCQuestion, rng: random.Random) -> dict[str, object]:
     wrong = rng.choice([c for i, c in enumerate(q.choices) if i != q.answer])
     return {

@@ -10,6 +10,7 @@ from kintern.api.request import RunRequest
 from kintern.api.result import DEFAULT_TERMINATION_PATH
 from kintern.api.run import TrainingRun
 from kintern.core.budget import requested_gpus
+from kintern.core.requests import train_arguments
 from kintern_operator import naming
 from kintern_operator.builders.common import (
     owner_reference,
@@ -24,6 +25,11 @@ CHECKPOINT_MOUNT = "/checkpoints"
 
 def checkpoint_dir(run_name: str) -> str:
     return f"{CHECKPOINT_MOUNT}/{run_name}"
+
+
+def trainer_command(gpus: int) -> list[str]:
+    """`kintern train`, with one worker process per GPU when the run has several."""
+    return ["kintern", *train_arguments(gpus)]
 
 
 def _env(request: RunRequest, campaign: PostTrainingCampaign) -> list[dict[str, Any]]:
@@ -85,7 +91,7 @@ def build_training_job(
     container = {
         "name": "trainer",
         "image": compute.trainer_image or settings.trainer_image,
-        "command": ["kintern", "train"],
+        "command": trainer_command(gpus),
         "env": _env(request, campaign),
         "resources": resources,
         "terminationMessagePath": DEFAULT_TERMINATION_PATH,

@@ -14,6 +14,7 @@ from typing import Any
 
 from kintern.api.campaign import EvalSpec
 from kintern.api.result import Score
+from kintern_trainer import distributed
 from kintern_trainer.evaluation import generate, loglik
 from kintern_trainer.evaluation.extract import extract_letter
 from kintern_trainer.evaluation.prompts import generative_prompt
@@ -52,7 +53,8 @@ def evaluate(
     started = time.monotonic()
     items = list(questions) if questions is not None else load_questions(suite)
     if suite.type == "loglikelihood":
-        picks = loglik.choose(model_path, items, device)
+        mine = loglik.choose(model_path, distributed.shard(items), device)
+        picks = distributed.gather(mine, len(items))  # each worker scores its share
         letters: list[str | None] = [LETTERS[i] for i in picks]
         texts: list[str | None] = [None] * len(items)
         backend = "loglikelihood"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kintern.api.request import RunRequest
 from kintern.api.run import Hyperparameters
+from kintern_trainer import distributed
 from kintern_trainer.modeling import (
     hub_kwargs,
     load_tokenizer,
@@ -100,6 +101,7 @@ def base_args(ctx: RecipeContext) -> dict[str, Any]:
         "run_name": request.run_name,
         "report_to": "none",
     }
+    args |= parallelism_args(request.spec.resources.parallelism, hp.gradient_checkpointing)
     if request.trackio_project:
         args |= {
             "report_to": ["trackio"],
@@ -108,6 +110,20 @@ def base_args(ctx: RecipeContext) -> dict[str, Any]:
             "trackio_static_space_id": False,
         }
     return args
+
+
+def parallelism_args(parallelism: str, checkpointing: bool) -> dict[str, Any]:
+    """How several workers share a run: DDP needs nothing (the Trainer wraps the model when
+    the launcher started it as one of several workers); FSDP shards every decoder layer
+    (the model's own no-split modules) and checkpoints activations itself, since the
+    Trainer's own checkpointing would gather every layer's weights once more."""
+    if parallelism != "fsdp" or distributed.world_size() == 1:
+        return {}
+    return {
+        "fsdp": "full_shard auto_wrap",
+        "fsdp_config": {"activation_checkpointing": checkpointing},
+        "activation_checkpointing": False,
+    }
 
 
 def load_policy(ctx: RecipeContext) -> PreTrainedModel:
@@ -157,10 +173,25 @@ def run(trainer: Trainer, ctx: RecipeContext) -> TrainOutput:
     if not _finite_history(history):
         return TrainOutput(checkpoint=None, history=history, metrics=metrics)
     _save(trainer, ctx)
+    distributed.barrier()  # the other workers evaluate the checkpoint rank 0 just saved
     return TrainOutput(checkpoint=ctx.checkpoint_dir, history=history, metrics=metrics)
 
 
 def _save(trainer: Trainer, ctx: RecipeContext) -> None:
+    if trainer.is_fsdp_enabled:
+        _save_sharded(trainer, ctx)
+    elif distributed.is_main():
+        _save_whole(trainer, ctx)
+
+
+def _save_sharded(trainer: Trainer, ctx: RecipeContext) -> None:
+    """FSDP: every worker takes part in gathering the full weights; rank 0 writes them."""
+    trainer.save_model(str(ctx.checkpoint_dir))
+    if distributed.is_main():
+        tokenizer_for(ctx).save_pretrained(ctx.checkpoint_dir)
+
+
+def _save_whole(trainer: Trainer, ctx: RecipeContext) -> None:
     model: Any = trainer.model  # a PreTrainedModel, or a PeftModel around one
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
