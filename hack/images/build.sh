@@ -64,3 +64,5 @@ for name in "${WANTED[@]}"; do
   log "$image: built in $((SECONDS - start)) s, $((size / 1000000)) MB"
   echo "$image"
 done
+# The builds these replaced are untagged now; remove them (only Kintern's, by their label).
+docker image prune -f --filter "label=dev.kintern.source-digest" >/dev/null

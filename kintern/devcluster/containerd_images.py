@@ -62,6 +62,10 @@ def load_images(paths: NodePaths, images: list[str]) -> list[str]:
             raise RealNodeError(f"image {image} is not in Docker (build it: make images)")
         if known.get(image) == image_id and containerd_name(image) in present:
             continue
+        if containerd_name(image) in present:
+            # The earlier build under this name goes first, so that containerd's garbage
+            # collector frees its layers (a trainer image is 6.5 GB).
+            ctr(paths, "images", "rm", "--sync", containerd_name(image))
         started = time.monotonic()
         save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
         assert save.stdout is not None
