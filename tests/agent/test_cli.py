@@ -3,7 +3,6 @@
 import threading
 from pathlib import Path
 
-from kintern_agent.backends.memory import MemoryBackend
 from kintern_agent.cli import (
     EXIT_CANNOT_START,
     EXIT_OK,
@@ -13,6 +12,7 @@ from kintern_agent.cli import (
     run_agent,
 )
 from tests.agent.helpers import a_campaign
+from tests.support.memory_backend import MemoryBackend
 
 SCRIPT = """
 - call: get_campaign

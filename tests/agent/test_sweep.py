@@ -2,9 +2,9 @@
 and a restarted planner that continues without creating any run twice."""
 
 from kintern.api.result import Diagnosis
-from kintern_agent.backends.memory import MemoryBackend, failed, succeeded
 from kintern_agent.sweep import SweepPlanner, SweepSettings
 from tests.support.builders import campaign
+from tests.support.memory_backend import MemoryBackend, failed, succeeded
 
 FAST = SweepSettings(poll_seconds=0.0)
 
