@@ -33,7 +33,7 @@ from kintern_agent.outputs import DEFAULT_MAX_OUTPUT_CHARS, OutputStore, clip
 from kintern_agent.providers.base import ChatModel, ModelError, estimate_tokens
 from kintern_agent.providers.pricing import cost_usd
 from kintern_agent.redact import Redactor
-from kintern_agent.state import AgentState
+from kintern_agent.state import AgentMemory
 from kintern_agent.tools import FINISH, KinternTool, ToolError
 from kintern_agent.tools.context import Stopped
 from kintern_agent.trace import CallRecord, StepRecord, Trace
@@ -92,7 +92,7 @@ class Agent:
         model: ChatModel,
         tools: Sequence[KinternTool],
         backend: CampaignBackend,
-        state: AgentState,
+        state: AgentMemory,
         config: AgentConfig,
         trace: Trace,
         outputs: OutputStore,

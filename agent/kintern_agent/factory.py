@@ -22,7 +22,7 @@ from kintern_agent.outputs import OutputStore
 from kintern_agent.providers import ModelSettings, make_model
 from kintern_agent.providers.base import ChatModel
 from kintern_agent.redact import Redactor
-from kintern_agent.state import AgentState, RunBook
+from kintern_agent.state import AgentMemory, RunBook
 from kintern_agent.tools import CampaignContext, McpServer, ResearchContext, build_tools
 from kintern_agent.tools.context import Clock, SystemClock
 from kintern_agent.tools.mcp import McpUnavailable
@@ -75,25 +75,25 @@ def build_agent(
     )
 
 
-def resume(saved: str, backend: CampaignBackend) -> AgentState:
+def resume(saved: str, backend: CampaignBackend) -> AgentMemory:
     """The saved state, with a note that the agent restarted unless it had finished."""
-    state = AgentState.from_json(saved)
+    state = AgentMemory.from_json(saved)
     if not state.done:
         state.messages.append(user(resume_note(backend, state)))
     return state
 
 
-def fresh_state(campaign: PostTrainingCampaign) -> AgentState:
+def fresh_state(campaign: PostTrainingCampaign) -> AgentMemory:
     name = str(campaign.metadata["name"])
     variables = prompt_variables(name, campaign.spec)
     messages = [
         system(prompts.render("system", **variables)),
         user(prompts.render("task", campaign=name, goal=campaign.spec.goal)),
     ]
-    return AgentState(runs=RunBook(name), messages=messages)
+    return AgentMemory(runs=RunBook(name), messages=messages)
 
 
-def resume_note(backend: CampaignBackend, state: AgentState) -> str:
+def resume_note(backend: CampaignBackend, state: AgentMemory) -> str:
     try:
         states = "\n".join(run_line(r) for r in backend.list_runs()) or "(no runs)"
     except BackendError as e:

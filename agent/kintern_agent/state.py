@@ -36,8 +36,11 @@ class RunBook:
 
 
 @dataclass
-class AgentState:
-    """Everything needed to resume: the conversation, counters, guard memory, run book."""
+class AgentMemory:
+    """Everything needed to resume: the conversation, counters, guard memory, run book.
+
+    (Not `kintern.core.workload.AgentState`, which is the agent's Job as the operator sees it.)
+    """
 
     runs: RunBook
     messages: list[Message] = field(default_factory=list)
@@ -79,7 +82,7 @@ class AgentState:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "AgentState":
+    def from_json(cls, text: str) -> "AgentMemory":
         data = json.loads(text)
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"saved agent state has version {data.get('version')}, not 1")

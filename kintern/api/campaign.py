@@ -85,7 +85,7 @@ class SearchSpace(ApiModel):
         description="learningRates: tried first, at the first epochs value.",
     )
     epochs: list[float] = Field(
-        default_factory=lambda: [1, 2, 3],
+        default_factory=lambda: [1.0, 2.0, 3.0],
         min_length=1,
         max_length=16,
         description="epochs: the first is used while searching learning rates; the rest are "
@@ -206,14 +206,22 @@ class Compute(ApiModel):
     )
 
 
+# The recipes a run may use (kintern.api.run.Recipe is the same list; it should import this).
+Recipe = Literal["sft", "dpo", "grpo", "eval", "custom"]
+
+
+def _recipes_without_custom_code() -> list[Recipe]:
+    return ["sft", "dpo", "grpo", "eval"]
+
+
 class ApprovalPolicy(ApiModel):
     """What the Policy mode approves without a person."""
 
     max_gpu_hours_per_run: float = Field(
         default=1, ge=0, description="maxGpuHoursPerRun: largest run (GPU-hours) approved alone."
     )
-    allowed_recipes: list[Literal["sft", "dpo", "grpo", "eval", "custom"]] = Field(
-        default_factory=lambda: ["sft", "dpo", "grpo", "eval"],
+    allowed_recipes: list[Recipe] = Field(
+        default_factory=_recipes_without_custom_code,
         description="allowedRecipes: recipes runs may use at all.",
     )
     allow_custom_code: bool = Field(

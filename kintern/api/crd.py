@@ -86,7 +86,9 @@ def _mark_condition_lists(node: Any) -> None:
 
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    schema = _resolve({k: v for k, v in raw.items() if k != "$defs"}, raw.get("$defs", {}))
+    schema: dict[str, Any] = _resolve(
+        {k: v for k, v in raw.items() if k != "$defs"}, raw.get("$defs", {})
+    )
     _attach_rules(schema, model)
     _mark_condition_lists(schema)
     return schema

@@ -30,10 +30,6 @@ class Decision:
     reason: Reason
     message: str
 
-    @property
-    def final(self) -> bool:
-        return self.verdict in ("approve", "reject")
-
 
 def policy_violation(spec: TrainingRunSpec, campaign: CampaignSpec) -> Decision | None:
     """What the campaign forbids outright, whatever the mode and whoever approves."""

@@ -12,12 +12,6 @@ from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.run import TrainingRun, TrainingRunSpec
 
 
-class AgentProgress(Protocol):
-    iterations: int
-    tokens: int
-    cost_usd: float
-
-
 class CampaignBackend(Protocol):
     """What an agent may do. Every method may raise `BackendError` with a readable text."""
 

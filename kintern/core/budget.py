@@ -48,10 +48,6 @@ class Ledger:
     def remaining(self) -> float:
         return self.gpu_hours_budget - self.used - self.reserved
 
-    @property
-    def spent(self) -> bool:
-        return self.used >= self.gpu_hours_budget - 1e-9
-
     def reserve(self, gpu_hours: float) -> None:
         self.reserved += gpu_hours
 

@@ -67,7 +67,9 @@ def ledger_of(snapshot: Snapshot) -> Ledger:
 def _deadline_passed(campaign: PostTrainingCampaign, now: datetime) -> bool:
     start = parse_time(campaign.status.start_time)
     deadline = campaign.spec.budget.deadline
-    return bool(start and deadline) and (now - start).total_seconds() >= parse_duration(deadline)  # type: ignore[arg-type]
+    if start is None or not deadline:
+        return False
+    return (now - start).total_seconds() >= parse_duration(deadline)
 
 
 def plan_campaign(snapshot: Snapshot) -> CampaignPlan:

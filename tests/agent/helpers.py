@@ -7,13 +7,13 @@ from typing import Any
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern_agent.agent import Agent
-from kintern_agent.backends.memory import MemoryBackend, RunOutcome
 from kintern_agent.display import LogDisplay
 from kintern_agent.factory import build_agent
 from kintern_agent.providers.scripted import ScriptedModel, Step, Summarizer
 from kintern_agent.tools import ResearchContext
 from tests.agent.fake_web import FakeWeb
 from tests.support.builders import campaign as build_campaign
+from tests.support.memory_backend import MemoryBackend, RunOutcome
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from kintern.api.result import Diagnosis
 from kintern_agent.agent import FINISHED
-from kintern_agent.backends.memory import failed
 from kintern_agent.providers.scripted import call, last_result
 from kintern_agent.tools.get_campaign import describe_campaign
 from tests.agent.helpers import a_campaign, make_agent, tool_texts
+from tests.support.memory_backend import failed
 
 SCIQ = {"name": "allenai/sciq"}
 SCRIPT = "import datasets\nprint('filtering')\n"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from kintern.core.campaigns import Snapshot, plan_campaign
 from kintern.core.workload import AgentState
-from kintern_agent.backends.memory import MemoryBackend
 from kintern_agent.cli import (
     EXIT_CANNOT_START,
     EXIT_OK,
@@ -17,6 +16,7 @@ from kintern_agent.cli import (
     run_agent,
 )
 from tests.agent.helpers import a_campaign
+from tests.support.memory_backend import MemoryBackend
 
 SCRIPT = """
 - call: get_campaign

@@ -7,13 +7,13 @@ import pytest
 
 from kintern.api.conditions import Condition
 from kintern_agent.agent import CAMPAIGN_ENDED, CONTEXT_OVERFLOW, FINISHED, STOPPED
-from kintern_agent.backends.memory import MemoryBackend, succeeded
 from kintern_agent.factory import build_agent
 from kintern_agent.messages import Message
 from kintern_agent.providers.scripted import ScriptedModel, call
-from kintern_agent.state import AgentState
+from kintern_agent.state import AgentMemory
 from kintern_agent.tools.context import StoppableClock
 from tests.agent.helpers import a_campaign, make_agent, research_for, tool_texts
+from tests.support.memory_backend import MemoryBackend, succeeded
 
 SCIQ = {"name": "allenai/sciq"}
 COMPACTED = "[Earlier steps were compacted"
@@ -247,7 +247,7 @@ def test_a_stop_request_interrupts_a_wait_and_leaves_the_last_whole_step_saved(t
     outcome = agent.run(stop)
 
     assert outcome.status == STOPPED
-    assert AgentState.from_json(backend.state).iteration == 1
+    assert AgentMemory.from_json(backend.state).iteration == 1
     assert not backend.progress[-1].done
 
 

@@ -4,11 +4,11 @@ import itertools
 
 from kintern.api.result import Diagnosis
 from kintern_agent.agent import FINISHED, ITERATION_LIMIT, MODEL_ERROR, REPETITION
-from kintern_agent.backends.memory import awaiting_approval, rejected, succeeded
 from kintern_agent.messages import Message
 from kintern_agent.providers.base import ModelError
 from kintern_agent.providers.scripted import call, last_result, say
 from tests.agent.helpers import a_campaign, make_agent, tool_texts
+from tests.support.memory_backend import awaiting_approval, rejected, succeeded
 
 SCIQ = {"name": "allenai/sciq", "columns": {"prompt": "question", "completion": "correct_answer"}}
 

@@ -4,8 +4,8 @@ import pytest
 
 from kintern.api.run import TrainingRunSpec
 from kintern.core.backend import BackendError
-from kintern_agent.backends.memory import MemoryBackend, budget_exceeded, rejected, succeeded
 from tests.agent.helpers import a_campaign
+from tests.support.memory_backend import MemoryBackend, budget_exceeded, rejected, succeeded
 
 
 def spec(**changes: object) -> TrainingRunSpec:

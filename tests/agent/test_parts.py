@@ -7,7 +7,7 @@ from kintern_agent.factory import fresh_state
 from kintern_agent.messages import Message, ToolCall, Usage, system, tool_result, user
 from kintern_agent.outputs import OutputStore, clip
 from kintern_agent.redact import Redactor
-from kintern_agent.state import AgentState, RunBook
+from kintern_agent.state import AgentMemory, RunBook
 from tests.agent.helpers import a_campaign
 
 
@@ -41,7 +41,7 @@ def test_long_outputs_are_cut_with_a_pointer_to_the_whole(tmp_path):
 
 def test_state_round_trips_through_json():
     call = ToolCall(id="c1", name="get_run", arguments={"name": "demo-r001"})
-    state = AgentState(
+    state = AgentMemory(
         runs=RunBook("demo", 3, ["demo-r001", "demo-r002"]),
         messages=[
             system("s"),
@@ -54,7 +54,7 @@ def test_state_round_trips_through_json():
         cost_usd=0.25,
         guard={"triggers": 1},
     )
-    again = AgentState.from_json(state.to_json())
+    again = AgentMemory.from_json(state.to_json())
     assert again == state
     assert again.runs.next_name() == "demo-r003"
 

@@ -2,12 +2,20 @@
 and a restarted planner that continues without creating any run twice."""
 
 import threading
+from dataclasses import dataclass, field
 
 from kintern.api.conditions import Condition
 from kintern.api.result import Diagnosis
-from kintern_agent.backends.memory import MemoryBackend, awaiting_approval, failed, succeeded
+from kintern.api.run import TrainingRun, TrainingRunSpec
 from kintern_agent.sweep import SweepPlanner, SweepSettings
 from tests.support.builders import campaign
+from tests.support.memory_backend import (
+    MemoryBackend,
+    awaiting_approval,
+    failed,
+    rejected,
+    succeeded,
+)
 
 FAST = SweepSettings(poll_seconds=0.0)
 
@@ -49,17 +57,53 @@ def test_sweep_tries_more_epochs_only_on_contenders_and_prunes_losers():
     assert backend.campaign().status.agent_done
 
 
+def _restart_outcomes() -> list:
+    # Each run is Running when first read and finished on the second read.
+    return [succeeded(v, n=400, after_reads=2) for v in (0.25, 0.26, 0.50, 0.30, 0.58, 0.55, 0.58)]
+
+
+@dataclass
+class StopsWhileRunning(MemoryBackend):
+    """Stops the planner the moment it sees its `stop_at`-th run Running, and keeps every
+    run's spec as first created, so a create call that reuses a name for another run is
+    caught (the backend itself, like the apiserver's 409, returns the existing run)."""
+
+    stop_at: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+    first_specs: dict[str, TrainingRunSpec] = field(default_factory=dict)
+    reused_for_another_run: list[str] = field(default_factory=list)
+
+    def create_run(self, name: str, spec: TrainingRunSpec) -> TrainingRun:
+        if name in self.first_specs and self.first_specs[name] != spec:
+            self.reused_for_another_run.append(name)
+        self.first_specs.setdefault(name, spec)
+        return super().create_run(name, spec)
+
+    def get_run(self, name: str) -> TrainingRun:
+        run = super().get_run(name)
+        created = list(dict.fromkeys(self.create_calls))
+        if created.index(name) + 1 == self.stop_at and run.status.phase == "Running":
+            self.stop.set()
+        return run
+
+
 def test_a_restarted_sweep_creates_no_run_twice():
-    outcomes = [succeeded(0.25), succeeded(0.3), succeeded(0.6), succeeded(0.2), succeeded(0.6)]
-    backend = MemoryBackend(_campaign(**{"budget.maxRuns": 5}), outcomes)
-    first = SweepPlanner(backend, settings=FAST)
-    first.run()
-    created = len(backend.create_calls)
-    names = _names(backend)
-    SweepPlanner(backend, settings=FAST).run()
-    assert _names(backend) == names, "the second planner made new runs"
-    assert len(set(names)) == len(names)
-    assert len(backend.create_calls) >= created
+    # A run beyond the script is rejected at once, so a planner that makes extra runs ends.
+    extra = rejected("no outcome scripted for this run")
+    uninterrupted = MemoryBackend(_campaign(), _restart_outcomes(), default=extra)
+    SweepPlanner(uninterrupted, settings=FAST).run()
+    every_run = _names(uninterrupted)
+
+    backend = StopsWhileRunning(_campaign(), _restart_outcomes(), extra, stop_at=3)
+    assert SweepPlanner(backend, stop=backend.stop, settings=FAST).run() == "stopped"
+    assert backend.stop.is_set(), "the planner ended before its third run was seen Running"
+    assert len(set(backend.create_calls)) == 3
+
+    summary = SweepPlanner(backend, settings=FAST).run()
+    assert _names(backend) == every_run, "the restarted planner made runs of its own"
+    assert len(backend.list_runs()) == len(set(backend.create_calls))
+    assert backend.reused_for_another_run == []
+    assert summary == uninterrupted.campaign().status.agent_summary
 
 
 def test_without_data_the_sweep_says_what_is_missing():

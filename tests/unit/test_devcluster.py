@@ -3,13 +3,16 @@ kwok Stages, the PKI, and the versions shared with hack/build-controlplane.sh.
 """
 
 import re
+import socket
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 from cryptography import x509
 
 from kintern.devcluster import binaries, components, kwok, nodes, pki
+from kintern.devcluster import ports as ports_module
 from kintern.devcluster.layout import Layout, Ports
 from kintern.devcluster.ports import free_ports
 
@@ -47,9 +50,47 @@ def test_apiserver_authorizes_with_rbac_and_signs_service_account_tokens() -> No
     assert "--secure-port=6443" in argv
 
 
-def test_free_ports_are_distinct() -> None:
-    ports = free_ports(6)
-    assert len(set(ports)) == 6
+class LowestFreePort:
+    """An OS that binds port 0 to the lowest port nobody holds (some do): a port released
+    before the next is chosen comes straight back."""
+
+    AF_INET, SOCK_STREAM = socket.AF_INET, socket.SOCK_STREAM
+    held: ClassVar[set[int]] = set()
+
+    def __init__(self, *_: object) -> None:
+        self.port = 0
+
+    def socket(self, *_: object) -> "LowestFreePort":
+        return LowestFreePort()
+
+    def bind(self, address: tuple[str, int]) -> None:
+        self.port = min(set(range(40000, 40100)) - self.held)
+        self.held.add(self.port)
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def close(self) -> None:
+        self.held.discard(self.port)
+
+    def __enter__(self) -> "LowestFreePort":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def test_free_ports_are_distinct(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(set(free_ports(6))) == 6
+    monkeypatch.setattr(ports_module, "socket", LowestFreePort())
+    assert free_ports(6) == [40000, 40001, 40002, 40003, 40004, 40005]
+    assert LowestFreePort.held == set(), "every probe socket is closed again"
+
+
+def test_free_ports_are_free_when_returned() -> None:
+    for port in free_ports(6):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", port))
 
 
 def test_gpu_node_is_an_h100_server_kwok_manages() -> None:
@@ -68,18 +109,97 @@ def test_pools_name_their_nodes_by_pool_and_index() -> None:
     assert "nvidia.com/gpu" not in nodes.fake_node("c", nodes.cpu_pool())["status"]["capacity"]
 
 
-def test_stages_cover_the_node_and_pod_lifecycle() -> None:
-    documents = list(yaml.safe_load_all(kwok.stages()))
-    assert {d["kind"] for d in documents} == {"Stage"}
-    names = [d["metadata"]["name"] for d in documents]
-    assert names == [
-        "kintern-node-initialize",
-        "kintern-node-heartbeat",
-        "kintern-pod-ready",
-        "kintern-pod-complete",
-        "kintern-pod-terminate",
-        "kintern-pod-delete",
-    ]
+def _values(obj: dict[str, Any], key: str) -> list[Any]:
+    """What kwok's jq `key` yields on `obj`, for the forms kintern's Stages use."""
+    if m := re.fullmatch(
+        r'\.status\.conditions\.\[\] \| select\( \.type == "(\w+)" \) \| \.status', key
+    ):
+        return [
+            c["status"] for c in obj.get("status", {}).get("conditions", []) if c["type"] == m[1]
+        ]
+    if m := re.fullmatch(r'\.metadata\.annotations\["([^"]+)"\]', key):
+        path = ["metadata", "annotations", m[1]]
+    elif re.fullmatch(r"(\.\w+)+", key):
+        path = key[1:].split(".")
+    else:
+        raise AssertionError(f"a Stage selector this test cannot read: {key}")
+    value: Any = obj
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return [] if value in (None, []) else [value]
+
+
+def _matches(stage: dict[str, Any], obj: dict[str, Any]) -> bool:
+    if stage["spec"]["resourceRef"]["kind"] != obj["kind"]:
+        return False
+    for expr in stage["spec"]["selector"]["matchExpressions"]:
+        found, values = _values(obj, expr["key"]), expr.get("values", [])
+        ok = {
+            "In": any(v in values for v in found),
+            "NotIn": not any(v in values for v in found),
+            "Exists": bool(found),
+            "DoesNotExist": not found,
+        }[expr["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def _effect(stage: dict[str, Any]) -> str:
+    """What a Stage does: delete, set a phase, or (a heartbeat) only refresh the status."""
+    if stage["spec"]["next"].get("delete"):
+        return "delete"
+    template = "".join(p["template"] for p in stage["spec"]["next"].get("patches", []))
+    phase = re.search(r"^\s*phase: (.+)$", template, re.MULTILINE)
+    return f"phase {phase[1].strip()}" if phase else "refresh"
+
+
+EXIT_SAYS = "phase {{ if eq $exit 0 }}Succeeded{{ else }}Failed{{ end }}"
+DELETED = {"deletionTimestamp": "2026-01-01T00:00:00Z"}
+READY = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+
+
+@pytest.mark.parametrize(
+    ("obj", "effects"),
+    [
+        pytest.param({"kind": "Node"}, ["phase Running"], id="a new node becomes Ready"),
+        pytest.param({"kind": "Node", "status": READY}, ["refresh"], id="a ready node beats"),
+        pytest.param(
+            {"kind": "Pod", "status": {"phase": "Pending"}}, ["phase Running"], id="pod starts"
+        ),
+        pytest.param(
+            {"kind": "Pod", "status": {"phase": "Running"}}, [], id="runs until told its exit"
+        ),
+        pytest.param(
+            {
+                "kind": "Pod",
+                "metadata": {"annotations": {kwok.EXIT_CODE_ANNOTATION: "1"}},
+                "status": {"phase": "Running"},
+            },
+            [EXIT_SAYS],
+            id="exits as its annotation says",
+        ),
+        pytest.param({"kind": "Pod", "status": {"phase": "Succeeded"}}, [], id="ended pod stays"),
+        pytest.param(
+            {
+                "kind": "Pod",
+                "metadata": {**DELETED, "finalizers": ["batch.kubernetes.io/job-tracking"]},
+                "status": {"phase": "Running"},
+            },
+            ["phase Failed"],
+            id="a deleted running pod terminates",
+        ),
+        pytest.param(
+            {"kind": "Pod", "metadata": DELETED, "status": {"phase": "Failed"}},
+            ["delete"],
+            id="a deleted ended pod goes away",
+        ),
+    ],
+)
+def test_stages_cover_the_node_and_pod_lifecycle(obj: dict[str, Any], effects: list[str]) -> None:
+    stages = [d for d in yaml.safe_load_all(kwok.stages()) if d]
+    assert {d["kind"] for d in stages} == {"Stage"}
+    assert [_effect(s) for s in stages if _matches(s, obj)] == effects
 
 
 def test_completion_stage_reads_the_contract_annotations() -> None:

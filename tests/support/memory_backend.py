@@ -1,4 +1,4 @@
-"""An in-memory campaign backend whose runs follow a script: for tests and local mode.
+"""An in-memory campaign backend whose runs follow a script: the agent tests' double.
 
 Runs are created for real (validated, named, idempotent) but their fate is scripted:
 
@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.conditions import Condition, ConditionType, Reason, now_rfc3339
+from kintern.api.names import CAMPAIGN_LABEL
 from kintern.api.result import Diagnosis, Score, TrainingResult
 from kintern.api.run import RunPhase, TrainingRun, TrainingRunSpec, TrainingRunStatus
 from kintern.core.backend import BackendError
-
-CAMPAIGN_LABEL = "kintern.dev/campaign"
 
 
 @dataclass(frozen=True)
