@@ -13,7 +13,7 @@ IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 export IMAGE_REGISTRY IMAGE_TAG
 
 .PHONY: install quickstart controlplane realnode host-packages images images-cpu push-images \
-	cluster-up cluster-down cluster-demo cluster-quickstart crds lint test
+	cluster-up cluster-down cluster-demo cluster-quickstart crds lint verify test
 
 install: $(VENV)/.installed  ## Python packages: kintern with every extra, editable, in .venv
 
@@ -65,6 +65,9 @@ crds:  ## Render crds/ from the API models in kintern/api (and copy them into th
 lint:
 	ruff check .
 	ruff format --check .
+
+verify: install  ## The conventions as checks: ruff, format, import contracts, mypy, CRD and chart drift
+	PYTHON=$(PYTHON) bash hack/verify.sh
 
 test: install controlplane realnode images-cpu  ## Every test: unit ... integration, end to end
 	$(PYTHON) -m pytest

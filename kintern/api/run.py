@@ -1,6 +1,6 @@
 """The TrainingRun API (kintern.dev/v1alpha1): one training or evaluation job an agent proposes."""
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
@@ -12,7 +12,8 @@ from kintern.api.result import TrainingResult
 from kintern.api.rules import CrossFieldRule
 
 Recipe = Literal["sft", "dpo", "grpo", "eval", "custom", "publish"]
-PUBLISH_RECIPE = "publish"  # proposed by the campaign itself once it ends, never by the agent
+# Proposed by the campaign itself once it ends, never by the agent.
+PUBLISH_RECIPE: Final = "publish"
 RunPhase = Literal[
     "Pending", "AwaitingApproval", "Queued", "Running", "Succeeded", "Failed", "Rejected"
 ]

@@ -100,8 +100,8 @@ def plan_campaign(snapshot: Snapshot) -> CampaignPlan:
     ]
     plan = CampaignPlan(steps=steps, status=status)
     _derive_status(plan, campaign, runs_after, snapshot, deadline)
-    ended = campaign.model_copy(update={"status": plan.status})
-    publish = proposed_publish_run(ended, snapshot.runs)
+    with_status = campaign.model_copy(update={"status": plan.status})
+    publish = proposed_publish_run(with_status, snapshot.runs)
     if publish is not None:
         plan.creates.append(publish)
         message = f"proposed {publish.metadata['name']}: {publish.spec.rationale}"

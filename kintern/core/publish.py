@@ -11,7 +11,7 @@ operator and local mode.
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.conditions import Reason
-from kintern.api.run import PUBLISH_RECIPE, TrainingRun, TrainingRunSpec
+from kintern.api.run import PUBLISH_RECIPE, RunResources, TrainingRun, TrainingRunSpec
 from kintern.core.approvals import Decision
 
 PUBLISH_HOURS = 1.0  # the Job's deadline; an upload of a few GB takes minutes
@@ -43,7 +43,7 @@ def proposed_publish_run(
         model=f"run:{best}",
         rationale=f"publish the campaign's best model, run {best}{score}, to "
         f"{spec.output.hub_repo} with a model card",
-        resources={"gpus": 0, "hours": PUBLISH_HOURS},
+        resources=RunResources(gpus=0, hours=PUBLISH_HOURS),
     )
     metadata = {"name": publish_run_name(name), "namespace": campaign.metadata.get("namespace")}
     return TrainingRun(metadata=metadata, spec=run_spec)
