@@ -3,9 +3,11 @@ process, still the leader, picks up where it was. Runs that ended while the apis
 away are read back and charged, runs proposed afterwards are admitted and launched, and
 nothing is duplicated.
 
-The apiserver is down for a few seconds, less than the operator's renew deadline (the
-Lease lasts 15 s): a longer outage makes it give leadership up and exit, which the unit
-tests of the leader cover (tests/unit/test_leader_outage.py).
+The apiserver is down for a few seconds, less than the operator's renew deadline (20 s
+of a 30 s Lease: stopping and starting it again takes more than 10 s on a loaded 2-core
+machine): a longer outage makes it give leadership up and exit, which the unit tests of
+the leader (tests/unit/test_leader_outage.py) and tests/integration/test_operator_hang.py
+cover.
 """
 
 import time
@@ -29,7 +31,7 @@ def test_the_operator_recovers_when_the_apiserver_comes_back(cluster, namespace,
     # The first two pods end while the apiserver is away (the fake trainer waits it out).
     outcomes = {f"trun-{r}": Outcome(0, result_message(0.3), after_seconds=3) for r in BEFORE}
     outcomes |= {f"trun-{r}": Outcome(0, result_message(0.4), after_seconds=1) for r in AFTER}
-    operator = OperatorProcess(cluster.kubeconfig, namespace, tmp_path, leader_lease_seconds=15)
+    operator = OperatorProcess(cluster.kubeconfig, namespace, tmp_path, leader_lease_seconds=30)
     with (
         Recorder(cluster.api, namespace) as seen,
         operator,
