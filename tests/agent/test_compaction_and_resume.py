@@ -171,6 +171,9 @@ class DiesAfterCreating(MemoryBackend):
 
 
 def test_a_step_replayed_after_a_crash_never_creates_a_run_twice(tmp_path, web):
+    # The agent replays the step with the same name; that the backend then returns the
+    # run that exists is the memory double's rule here, and the real KubernetesBackend's
+    # on the apiserver (a 409) in tests/integration/test_agent_replays_a_step.py.
     propose = call("create_training_run", recipe="sft", rationale="First run.", datasets=[SCIQ])
     backend = DiesAfterCreating(a_campaign())
     agent, _, _ = make_agent(tmp_path, [propose], web=web, backend=backend)

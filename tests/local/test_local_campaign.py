@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -78,14 +77,18 @@ def test_killed_campaign_resumes_without_redoing_finished_runs(tmp_path: Path) -
         argv, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
-    def training_underway() -> bool:
+    lr1 = campaign_dir / "runs" / "resume-lr1"
+
+    def mid_training() -> bool:
+        """resume-lr1 runs, its trainer has logged a training step, and it has no result."""
         try:
-            return _run(campaign_dir, "resume-lr1")["status"]["phase"] == "Running"
+            running = _run(campaign_dir, "resume-lr1")["status"]["phase"] == "Running"
+            stepped = "'loss'" in (lr1 / "train.log").read_text(errors="replace")
         except (FileNotFoundError, KeyError, json.JSONDecodeError):
             return False
+        return running and stepped and not (lr1 / "result.json").exists()
 
-    eventually(training_underway, "the first SFT run to start", timeout=300)
-    time.sleep(2)
+    eventually(mid_training, "the first SFT run to log a training step", timeout=300)
     first.send_signal(signal.SIGKILL)  # no cleanup at all: the trainer child is orphaned
     first.wait()
     baseline_result = campaign_dir / "runs" / "resume-baseline" / "result.json"
