@@ -206,11 +206,12 @@ class Compute(ApiModel):
     )
 
 
-# The recipes a run may use (kintern.api.run.Recipe is the same list; it should import this).
-Recipe = Literal["sft", "dpo", "grpo", "eval", "custom"]
+# The recipes an agent may propose and a policy may allow; kintern.api.run.Recipe adds
+# `publish`, which only the campaign itself proposes.
+AgentRecipe = Literal["sft", "dpo", "grpo", "eval", "custom"]
 
 
-def _recipes_without_custom_code() -> list[Recipe]:
+def _recipes_without_custom_code() -> list[AgentRecipe]:
     return ["sft", "dpo", "grpo", "eval"]
 
 
@@ -220,7 +221,7 @@ class ApprovalPolicy(ApiModel):
     max_gpu_hours_per_run: float = Field(
         default=1, ge=0, description="maxGpuHoursPerRun: largest run (GPU-hours) approved alone."
     )
-    allowed_recipes: list[Recipe] = Field(
+    allowed_recipes: list[AgentRecipe] = Field(
         default_factory=_recipes_without_custom_code,
         description="allowedRecipes: recipes runs may use at all.",
     )

@@ -5,13 +5,13 @@ from typing import Any, ClassVar, Final, Literal
 from pydantic import Field
 
 from kintern.api.base import ApiModel
-from kintern.api.campaign import EvalSpec
+from kintern.api.campaign import AgentRecipe, EvalSpec
 from kintern.api.conditions import Condition
 from kintern.api.data import DatasetRef
 from kintern.api.result import TrainingResult
 from kintern.api.rules import CrossFieldRule
 
-Recipe = Literal["sft", "dpo", "grpo", "eval", "custom", "publish"]
+Recipe = Literal[AgentRecipe, "publish"]
 # Proposed by the campaign itself once it ends, never by the agent.
 PUBLISH_RECIPE: Final = "publish"
 RunPhase = Literal[
