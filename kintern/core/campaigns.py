@@ -226,10 +226,15 @@ def _on_base(run: TrainingRun, base_model: str) -> bool:
 
 
 def _best(runs: list[TrainingRun], direction: str, base_model: str) -> ScoreRef | None:
+    """The best scored run: neither a baseline nor the publish run (which re-reports the
+    best's score and makes no model of its own)."""
     scored = [
         r
         for r in runs
-        if r.status.phase == "Succeeded" and _score(r) is not None and not _on_base(r, base_model)
+        if r.status.phase == "Succeeded"
+        and _score(r) is not None
+        and not _on_base(r, base_model)
+        and not is_publish(r)
     ]
     if not scored:
         return None

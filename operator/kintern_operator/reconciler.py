@@ -249,9 +249,12 @@ class CampaignReconciler:
                 self._launch(run_body, campaign, checkpoints)
             if step.stop:
                 self.kube.delete_job(ns, naming.run_job(name))
-        self._write_campaign_status(body, plan.status)
-        for run in plan.creates:  # deterministic names: a repeated reconcile creates none
+        # The runs the campaign proposes exist before the status that announces them, so
+        # whoever sees the campaign end finds its publish run (deterministic names: a
+        # repeated reconcile creates none).
+        for run in plan.creates:
             self.kube.ensure(build_proposed_run(body, run))
+        self._write_campaign_status(body, plan.status)
         for event in plan.events:
             self.kube.event(body, event.type, event.reason, event.message)
         runs_after = [

@@ -10,6 +10,7 @@ trainer; tests/trainer/test_publish.py runs the real upload against a local Hub 
 import pytest
 import yaml
 
+from tests.support.cluster import bound_claim
 from tests.support.fake_trainer import FakeTrainer, Outcome
 from tests.support.kintern_api import KinternApi, agent_identity, condition, result_message
 from tests.support.operator import OperatorProcess
@@ -35,6 +36,8 @@ def test_the_best_model_is_published_after_a_person_approves(cluster, namespace,
                 "approvals.mode": "Manual",
                 "objective.target": 0.5,
                 "output": {"hubRepo": REPO, "hubTokenSecret": "hf-token"},
+                # Publishing reads the best run's checkpoint, which must outlive its pod.
+                "compute.checkpointVolumeClaim": bound_claim(cluster, namespace),
             }
         )
         admin.wait_campaign("Running")

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from kubernetes import client, config
 
 from kintern.api.annotations import APPROVE_ANNOTATION
@@ -215,3 +216,36 @@ def started_cluster(cfg: ClusterConfig, workdir: Path) -> Iterator[Cluster]:
         yield handle
     finally:
         down(cfg.state_dir)
+
+
+def bound_claim(cluster: Cluster, namespace: str, name: str = "checkpoints") -> str:
+    """A PersistentVolumeClaim in `namespace`, bound to a PersistentVolume made for it,
+    so that pods mounting it schedule (kwok runs them; nothing is written to the path)."""
+    volume = f"{namespace}-{name}"
+    manifests = [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": volume},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteMany"],
+                "storageClassName": "",
+                "hostPath": {"path": f"/tmp/kintern-test-volumes/{volume}"},
+                "claimRef": {"namespace": namespace, "name": name},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "accessModes": ["ReadWriteMany"],
+                "storageClassName": "",
+                "volumeName": volume,
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    ]
+    cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(manifests))
+    return name
