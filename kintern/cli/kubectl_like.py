@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kintern.api.names import CAMPAIGN_LABEL
 from kintern.core.approvals import APPROVE_ANNOTATION, REJECT_ANNOTATION
 
 GROUP, VERSION = "kintern.dev", "v1alpha1"
@@ -71,6 +72,16 @@ def _annotate(
         raise typer.Exit(1) from err
 
 
+def _read(api: Any, ns: str, plural: str, name: str) -> dict[str, Any]:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return dict(api.get_namespaced_custom_object(GROUP, VERSION, ns, plural, name))
+    except ApiException as err:
+        typer.echo(f"error: {plural} {ns}/{name}: {err.reason}", err=True)
+        raise typer.Exit(1) from err
+
+
 def approve(
     run: Annotated[str, typer.Argument(help="TrainingRun name.")],
     namespace: Namespace = None,
@@ -101,19 +112,9 @@ def status(
     context: Context = None,
 ) -> None:
     """Show a campaign and its runs."""
-    from kubernetes.client.exceptions import ApiException
-
     api, ns = _client(namespace, kubeconfig, context)
-    try:
-        body = api.get_namespaced_custom_object(
-            GROUP, VERSION, ns, "posttrainingcampaigns", campaign
-        )
-    except ApiException as err:
-        typer.echo(f"error: posttrainingcampaign {ns}/{campaign}: {err.reason}", err=True)
-        raise typer.Exit(1) from err
-    runs = api.list_namespaced_custom_object(
-        GROUP, VERSION, ns, "trainingruns", label_selector=f"kintern.dev/campaign={campaign}"
-    )["items"]
+    body = _read(api, ns, "posttrainingcampaigns", campaign)
+    runs = _campaign_runs(api, ns, campaign)
     console = Console()
     st = body.get("status") or {}
     console.print(f"[bold]{campaign}[/bold]  {st.get('phase', 'Pending')}  {st.get('message', '')}")
@@ -132,14 +133,12 @@ def status(
     console.print(table)
 
 
-def _read(api: Any, ns: str, plural: str, name: str) -> dict[str, Any]:
-    from kubernetes.client.exceptions import ApiException
-
-    try:
-        return dict(api.get_namespaced_custom_object(GROUP, VERSION, ns, plural, name))
-    except ApiException as err:
-        typer.echo(f"error: {plural} {ns}/{name}: {err.reason}", err=True)
-        raise typer.Exit(1) from err
+def _campaign_runs(api: Any, ns: str, campaign: str) -> list[dict[str, Any]]:
+    selector = f"{CAMPAIGN_LABEL}={campaign}"
+    found = api.list_namespaced_custom_object(
+        GROUP, VERSION, ns, "trainingruns", label_selector=selector
+    )
+    return list(found["items"])
 
 
 def report(
@@ -160,11 +159,8 @@ def report(
 
     api, ns = _client(namespace, kubeconfig, context)
     body = _read(api, ns, "posttrainingcampaigns", campaign)
-    items = api.list_namespaced_custom_object(
-        GROUP, VERSION, ns, "trainingruns", label_selector=f"kintern.dev/campaign={campaign}"
-    )["items"]
     runs = sorted(
-        (TrainingRun.model_validate(item) for item in items),
+        (TrainingRun.model_validate(item) for item in _campaign_runs(api, ns, campaign)),
         key=lambda r: r.metadata.get("creationTimestamp", ""),
     )
     out = output or Path(f"{campaign}-report")
