@@ -140,6 +140,7 @@ def start_node(
     preflight()
     kubelet_bin, pause_bin = kubelet_binaries()
     paths = node_paths(layout)
+    _refuse_a_second_node(paths)
     _sweep_leftovers(paths)
     port, healthz = free_ports(2)
     realnode_config.write_configs(paths, layout.pki / "ca.crt", port, healthz)
@@ -157,6 +158,21 @@ def start_node(
     started(kubelet)
     _wait_ready(api, kubelet, timeout)
     _log(f"real node {NODE_NAME} Ready (pods on {realnode_config.POD_SUBNET})")
+
+
+def _refuse_a_second_node(paths: NodePaths) -> None:
+    """A machine holds one real node (one bridge, one node IP): when another cluster's
+    containerd answers on the node's socket, stop rather than sweep it away."""
+    if not paths.socket.exists():
+        return
+    try:
+        containerd_images.ctr(paths, "version")
+    except RealNodeError:
+        return  # a socket left by a node that died: the sweep clears it
+    raise RealNodeError(
+        f"a real node runs on this machine already (containerd at {paths.socket}): "
+        "stop its cluster with `python -m kintern.devcluster down --state-dir DIR` first"
+    )
 
 
 def _start_process(name: str, argv: list[str], layout: Layout, detach: bool) -> ProcessRecord:
