@@ -1,6 +1,7 @@
-"""The real node itself: a pod runs in a real container and `kubectl logs` reads it, and
-`down` (with that pod still running) removes everything the node added to this machine:
-processes, containers, mounts, network namespaces, the bridge and the rules."""
+"""The real node itself: a pod runs in a real container and `kubectl logs` reads it, a
+second real node on the machine is refused without harming the first, and `down` (with
+the pod still running) removes everything the node added to this machine: processes,
+containers, mounts, network namespaces, the bridge and the rules."""
 
 import subprocess
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 
 from kintern.devcluster import ClusterConfig, down, up
 from kintern.devcluster.hostnet import RULE_COMMENT
-from kintern.devcluster.realnode import RUN_DIR, WORK_DIR
+from kintern.devcluster.realnode import RUN_DIR, WORK_DIR, RealNodeError
 from kintern.devcluster.realnode_config import BRIDGE, NODE_NAME
 from kintern.images import image
 from tests.support.cluster import Cluster
@@ -71,6 +72,14 @@ def test_a_pod_runs_for_real_and_down_leaves_nothing_behind(tmp_path: Path) -> N
         pod = cluster.kubectl("get", "pod", "hello", "-o", "jsonpath={.spec.nodeName}").stdout
         assert pod == NODE_NAME
         assert _processes_mentioning("hello from a real container")
+
+        # A second real node on the same machine is refused, and this one is unharmed.
+        second = ClusterConfig(
+            tmp_path / "second", gpu_nodes=1, cpu_nodes=0, detach=False, real_node=True
+        )
+        with pytest.raises(RealNodeError, match="runs on this machine already"):
+            up(second)
+        assert says_hello() and _processes_mentioning("hello from a real container")
     finally:
         down(state)
 
