@@ -72,6 +72,9 @@ def controller_manager_argv(bins: Binaries, layout: Layout, ports: Ports) -> lis
         "--use-service-account-credentials=true",
         "--leader-elect=false",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
+        # Quotas on new kinds (the chart's count of Kintern objects) are counted within
+        # seconds instead of the default five minutes, during which creates are refused.
+        "--resource-quota-sync-period=10s",
         "--kube-api-qps=200",
         "--kube-api-burst=400",
         "--profiling=false",

@@ -133,6 +133,20 @@ def _operator_is_serving(cluster: Cluster, release: Release) -> None:
     eventually(campaigns_metric, "kintern_* metrics through the Service", timeout=60)
 
 
+def _quotas_counted(cluster: Cluster, namespace: str) -> None:
+    """The chart's object quota in the campaign namespace has had its first count: until
+    then the apiserver refuses creates ("status unknown for quota"), as it would a person
+    applying a campaign within seconds of `helm install`."""
+
+    def counted() -> bool:
+        quotas = client.CoreV1Api(cluster.api).list_namespaced_resource_quota(namespace).items
+        return bool(quotas) and all(
+            q.status and q.status.used and set(q.spec.hard) <= set(q.status.used) for q in quotas
+        )
+
+    eventually(counted, "the chart's object quota to be counted", timeout=180)
+
+
 def _score(run: dict[str, Any]) -> dict[str, float]:
     return run["status"]["result"]["score"]
 
@@ -152,6 +166,7 @@ def test_a_sweep_campaign_improves_the_model_in_real_pods(
     }
     with installed(cluster, "e2e-kintern", values, namespace_labels=RESTRICTED) as release:
         _operator_is_serving(cluster, release)
+        _quotas_counted(cluster, namespace)
         cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(_campaign(namespace)))
         campaign, approved = _approve_until_done(cluster, namespace)
         runs = _runs(cluster, namespace)
