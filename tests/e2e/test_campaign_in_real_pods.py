@@ -24,11 +24,11 @@ from kintern.devcluster.realnode_config import NODE_NAME
 from kintern.images import CPU_TAG_SUFFIX, IMAGE_UID
 from kintern.local.quickstart import build_material
 from tests.support.cluster import Cluster
+from tests.support.kintern_api import GROUP, VERSION
 from tests.support.releases import Release, installed
 from tests.support.wait import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-GROUP, VERSION = "kintern.dev", "v1alpha1"
 RESTRICTED = {
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/enforce-version": "latest",
