@@ -151,7 +151,9 @@ class CampaignReconciler:
         jobs_by_name = {j["metadata"]["name"]: j for j in jobs}
         workloads = _workloads(runs, jobs_by_name, pods)
         agent_job = jobs_by_name.get(naming.agent_job(name))
-        snapshot = Snapshot(campaign, runs, workloads, agent_state_of(agent_job), self.clock())
+        snapshot = Snapshot(
+            campaign, runs, workloads, agent_state_of(agent_job), self.clock(), queues=True
+        )
         plan = plan_campaign(snapshot)
         self._apply(body, campaign, run_bodies, plan, agent_job)
 

@@ -20,6 +20,7 @@ from kintern_operator.builders.common import (
 from kintern_operator.settings import OperatorSettings
 
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 CHECKPOINT_MOUNT = "/checkpoints"
 
 
@@ -85,6 +86,8 @@ def build_training_job(
     job_labels = dict(labels)
     if compute.queue_name:
         job_labels[KUEUE_QUEUE_LABEL] = compute.queue_name
+    if compute.workload_priority_class:
+        job_labels[KUEUE_PRIORITY_LABEL] = compute.workload_priority_class
     resources: dict[str, Any] = {"requests": {"cpu": compute.cpu, "memory": compute.memory}}
     if gpus:
         resources["limits"] = {compute.gpu_resource: str(gpus)}
