@@ -1,0 +1,82 @@
+"""Kueue in the devcluster (`up --kueue`), with plain batch/v1 Jobs and no Kintern: what
+the operator's tests under a queue rely on. Kueue admits a queued Job within the GPU
+quota, holds the next one back with a pending Workload, and leaves a Job that names no
+queue alone.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from kintern.devcluster.nodes import GPU_PRODUCT_LABEL, H100
+from tests.support.cluster import Cluster
+from tests.support.kueue import QUEUE_LABEL, KueueQueue, condition, workload_of_job
+from tests.support.wait import eventually
+from tests.support.workloads import gpu_job
+
+pytestmark = pytest.mark.cluster
+
+
+def _queued_job(name: str, queue: str | None, gpus: int = 4) -> dict[str, Any]:
+    """A GPU Job created suspended and naming `queue`, as the operator makes one; or, with
+    no queue, an ordinary Job that starts at once."""
+    job = gpu_job(name, gpus=gpus)
+    if queue is not None:
+        job["metadata"]["labels"] = {QUEUE_LABEL: queue}
+        job["spec"]["suspend"] = True
+    return job
+
+
+def _job(cluster: Cluster, namespace: str, name: str) -> client.V1Job:
+    return client.BatchV1Api(cluster.api).read_namespaced_job(name, namespace)
+
+
+def _pods(cluster: Cluster, namespace: str, job: str) -> list[client.V1Pod]:
+    selector = f"batch.kubernetes.io/job-name={job}"
+    return (
+        client.CoreV1Api(cluster.api).list_namespaced_pod(namespace, label_selector=selector).items
+    )
+
+
+def _running_pod(cluster: Cluster, namespace: str, job: str) -> client.V1Pod | None:
+    return next((p for p in _pods(cluster, namespace, job) if p.status.phase == "Running"), None)
+
+
+def _node_product(cluster: Cluster, name: str) -> str:
+    node = client.CoreV1Api(cluster.api).read_node(name)
+    return str((node.metadata.labels or {}).get(GPU_PRODUCT_LABEL))
+
+
+def _pending(cluster: Cluster, namespace: str, job: str) -> dict[str, Any] | None:
+    """The Job's Workload once Kueue has tried it and found no quota for it."""
+    workload = workload_of_job(cluster, namespace, job)
+    reserved = condition(workload, "QuotaReserved") if workload else None
+    return workload if reserved and reserved["status"] == "False" else None
+
+
+def test_kueue_admits_within_quota_holds_the_rest_and_ignores_unqueued_jobs(
+    kueue_cluster: Cluster, kueue_queue: Callable[..., KueueQueue]
+) -> None:
+    queue = kueue_queue(gpus=4)
+    ns, batch = queue.namespace, client.BatchV1Api(kueue_cluster.api)
+
+    batch.create_namespaced_job(ns, _queued_job("admitted", queue.local_queue))
+    pod = eventually(lambda: _running_pod(kueue_cluster, ns, "admitted"), "the admitted Job's pod")
+    assert _job(kueue_cluster, ns, "admitted").spec.suspend is False
+    assert _node_product(kueue_cluster, pod.spec.node_name) == H100
+    admitted = workload_of_job(kueue_cluster, ns, "admitted")
+    assert admitted is not None
+    assert (condition(admitted, "Admitted") or {}).get("status") == "True"
+
+    batch.create_namespaced_job(ns, _queued_job("over-quota", queue.local_queue))
+    waiting = eventually(lambda: _pending(kueue_cluster, ns, "over-quota"), "a pending Workload")
+    assert (condition(waiting, "Admitted") or {}).get("status") != "True"
+    assert _job(kueue_cluster, ns, "over-quota").spec.suspend is True
+    assert _pods(kueue_cluster, ns, "over-quota") == []
+
+    batch.create_namespaced_job(ns, _queued_job("unqueued", None))
+    eventually(lambda: _running_pod(kueue_cluster, ns, "unqueued"), "the unqueued Job's pod")
+    assert _job(kueue_cluster, ns, "unqueued").spec.suspend is not True
+    assert workload_of_job(kueue_cluster, ns, "unqueued") is None
