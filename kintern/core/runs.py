@@ -185,6 +185,8 @@ def _launch_or_queue(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
 def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunContext) -> None:
     status = step.status
     gpus = requested_gpus(run, ctx.campaign.spec)
+    if w.held and w.held_since is None and status.start_time:
+        return  # evicted, but when is not recorded yet: the Job's next update says
     _close_evicted_attempt(step, run, w, ctx, gpus)
     if status.phase in TERMINAL_RUN_PHASES:
         return
@@ -258,14 +260,13 @@ def _close_evicted_attempt(
     started = parse_time(status.start_time)
     if started is None:
         return
-    ended = (w.held_since or ctx.now) if w.held else w.released_at
+    ended = w.held_since if w.held else w.released_at
     if ended is None or ended <= started:
         return
     used = gpu_hours_between(started, ended, gpus)
     status.preempted_gpu_hours = round(status.preempted_gpu_hours + used, 6)
     status.preemptions += 1
     status.gpu_hours = status.preempted_gpu_hours
-    status.start_time = status.pod_name = None
     queue = ctx.queue or "its queue"
     message = (
         f"{queue} preempted the run's Job after {used * 60 / max(gpus, 1):.1f} minutes "
@@ -283,6 +284,7 @@ def _close_evicted_attempt(
         _finish(step, run, "Failed", Reason.PREEMPTED, message)
         _charge(status, None, ended, 0)
         return
+    status.start_time = status.pod_name = None  # the next attempt records its own
     step.events.append(
         Event("Warning", Reason.PREEMPTED, f"{message}; it waits for quota and starts again")
     )

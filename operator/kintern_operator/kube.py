@@ -81,7 +81,8 @@ class Kube:
     def patch_status(
         self, plural: str, namespace: str, name: str, status: dict[str, Any]
     ) -> dict[str, Any]:
-        """Merge `status` into the object's status; the object as the apiserver answered."""
+        """Merge `status` into the object's status; the object as the apiserver answered.
+        A field to clear must be None in `status` (see `merge_patch`)."""
         return dict(
             self.custom.patch_namespaced_custom_object_status(
                 naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
@@ -189,3 +190,15 @@ class Kube:
             self.core.create_namespaced_event(meta["namespace"], body)
         except ApiException as err:
             log.warning("could not record event %s on %s: %s", reason, meta["name"], err.reason)
+
+
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch that turns `old` into `new`: a key `new` lacks must be sent as
+    null, or the apiserver keeps it (a requeued run's startTime would stay forever)."""
+    patch: dict[str, Any] = dict(new)
+    for key, value in old.items():
+        if key not in new:
+            patch[key] = None
+        elif isinstance(value, dict) and isinstance(new[key], dict):
+            patch[key] = merge_patch(value, new[key])
+    return patch

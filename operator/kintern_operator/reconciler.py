@@ -32,7 +32,7 @@ from kintern_operator.builders.proposed_run import build_proposed_run
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
 from kintern_operator.cache import WatchedObjects
 from kintern_operator.health import Liveness
-from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, TRANSIENT, Kube
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, TRANSIENT, Kube, merge_patch
 from kintern_operator.observe import agent_state_of, workload_of
 from kintern_operator.settings import OperatorSettings
 from kintern_operator.workqueue import WorkQueue
@@ -239,9 +239,9 @@ class CampaignReconciler:
             run_body = run_bodies[name]
             if step.launch:  # the Job's name is known: written with the approval, not after
                 step.status.job_name = naming.run_job(name)
-            new_status = step.status.to_dict()
-            if new_status != (run_body.get("status") or {}):
-                self._patch_run_status(run_body, new_status)
+            new_status, old_status = step.status.to_dict(), run_body.get("status") or {}
+            if new_status != old_status:
+                self._patch_run_status(run_body, merge_patch(old_status, new_status))
             for event in _worth_reading(step.events):
                 self.kube.event(run_body, event.type, event.reason, event.message)
             if step.approval_wait_seconds is not None:

@@ -16,27 +16,25 @@ from kubernetes import client
 from kintern.api.times import parse_time
 from tests.support.fake_trainer import FakeTrainer, Outcome
 from tests.support.kintern_api import KinternApi, condition, events_for, result_message
-from tests.support.kueue import KueueQueue, priority_class
+from tests.support.kueue import PRIORITY_LABEL, QUEUE_LABEL, KueueQueue
 from tests.support.operator import OperatorProcess
 from tests.support.wait import eventually
 from tests.support.workloads import gpu_job
 
 pytestmark = pytest.mark.cluster
 
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
-PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 DONE = Outcome(0, result_message(0.4))
 
 
 @pytest.fixture
-def queue(kueue_cluster, kueue_namespace) -> KueueQueue:
-    """A LocalQueue in the test's namespace over a ClusterQueue of 8 GPUs."""
-    return kueue_namespace.queue(gpus=8)
+def queue(kueue_queue) -> KueueQueue:
+    """A namespace whose LocalQueue draws from a ClusterQueue of 8 GPUs."""
+    return kueue_queue(gpus=8)
 
 
 @pytest.fixture
-def operator(kueue_cluster, kueue_namespace, tmp_path) -> Iterator[OperatorProcess]:
-    with OperatorProcess(kueue_cluster.kubeconfig, kueue_namespace.name, tmp_path) as process:
+def operator(kueue_cluster, queue, tmp_path) -> Iterator[OperatorProcess]:
+    with OperatorProcess(kueue_cluster.kubeconfig, queue.namespace, tmp_path) as process:
         yield process
 
 
@@ -68,15 +66,19 @@ def _workloads(cluster, namespace: str) -> list[dict[str, Any]]:
     return list(listed["items"])
 
 
+def _if_waiting_for_quota(run: dict[str, Any]) -> dict[str, Any] | None:
+    return run if _waiting_for_quota(run) else None
+
+
 def _waiting_for_quota(run: dict[str, Any]) -> bool:
     admitted = condition(run, "Admitted") or {}
     return run["status"].get("phase") == "Queued" and admitted.get("reason") == "WaitingForQuota"
 
 
 def test_a_quota_of_8_gpus_runs_two_4_gpu_runs_and_the_third_waits_until_one_ends(
-    kueue_cluster, kueue_namespace, queue, operator
+    kueue_cluster, queue, operator
 ) -> None:
-    ns = kueue_namespace.name
+    ns = queue.namespace
     api = KinternApi(kueue_cluster.api, ns)
     _campaign(api, queue)
     for name in ("demo-r001", "demo-r002", "demo-r003"):
@@ -85,7 +87,7 @@ def test_a_quota_of_8_gpus_runs_two_4_gpu_runs_and_the_third_waits_until_one_end
         running = api.wait_run(name, "Running")
         assert condition(running, "Admitted")["reason"] == "AdmittedByQueue"
     waiting = eventually(
-        lambda: (r := api.run("demo-r003")) if _waiting_for_quota(r) else None,
+        lambda: _if_waiting_for_quota(api.run("demo-r003")),
         "demo-r003 waiting for quota",
     )
     assert waiting["status"]["message"] == f"waiting for quota in LocalQueue {queue.local_queue}"
@@ -112,9 +114,9 @@ def test_a_quota_of_8_gpus_runs_two_4_gpu_runs_and_the_third_waits_until_one_end
 
 
 def test_maxconcurrentruns_holds_when_it_is_tighter_than_the_quota(
-    kueue_cluster, kueue_namespace, queue, operator
+    kueue_cluster, queue, operator
 ) -> None:
-    ns = kueue_namespace.name
+    ns = queue.namespace
     api = KinternApi(kueue_cluster.api, ns)
     _campaign(api, queue, **{"compute.gpusPerRun": 1, "budget.maxConcurrentRuns": 1})
     api.create_run("demo-r001")
@@ -127,34 +129,39 @@ def test_maxconcurrentruns_holds_when_it_is_tighter_than_the_quota(
 
 @pytest.mark.parametrize("on_preemption", ["Requeue", "Fail"])
 def test_a_higher_priority_job_preempts_a_run_which_is_charged_exactly_the_time_it_ran(
-    kueue_cluster, kueue_namespace, queue, operator, on_preemption
+    kueue_cluster, queue, operator, kueue_priority_class, on_preemption
 ) -> None:
-    ns = kueue_namespace.name
-    low, high = priority_class(kueue_cluster, 100), priority_class(kueue_cluster, 1000)
+    ns = queue.namespace
+    low, high = kueue_priority_class(100), kueue_priority_class(1000)
     api = KinternApi(kueue_cluster.api, ns)
     overrides = {"compute.workloadPriorityClass": low, "compute.onPreemption": on_preemption}
     _campaign(api, queue, **{"compute.gpusPerRun": 8, **overrides})
     api.create_run("demo-r001")
-    first = eventually(lambda: api.run("demo-r001")["status"].get("startTime"), "the pod to start")
+    first = eventually(
+        lambda: api.run("demo-r001").get("status", {}).get("startTime"), "the pod to start"
+    )
     (job,) = _jobs_of(kueue_cluster, ns, "demo-r001")
     assert job.metadata.labels[PRIORITY_LABEL] == low
 
     urgent = gpu_job("urgent", gpus=8)
     urgent["metadata"]["labels"] = {QUEUE_LABEL: queue.local_queue, PRIORITY_LABEL: high}
     client.BatchV1Api(kueue_cluster.api).create_namespaced_job(ns, urgent)
+    if on_preemption == "Fail":
+        failed = _wait_run(kueue_cluster, api, "demo-r001", "Failed")["status"]
+        assert failed["failureReason"] == "Preempted"
+        assert failed["result"]["diagnosis"]["kind"] == "preempted"
+        ran = parse_time(failed["completionTime"]) - parse_time(failed["startTime"])
+        assert failed["startTime"] == first and ran.total_seconds() > 0
+        assert failed["gpuHours"] == pytest.approx(8 * ran.total_seconds() / 3600, abs=1e-6)
+        eventually(lambda: _jobs_of(kueue_cluster, ns, "demo-r001") == [], "the Job deleted")
+        assert "Preempted" in events_for(kueue_cluster.api, ns, "demo-r001")
+        return
+
     evicted_at = eventually(lambda: _held_since(kueue_cluster, ns, "demo-r001"), "the eviction")
     first_attempt = 8 * (evicted_at - parse_time(first)).total_seconds() / 3600
 
-    if on_preemption == "Fail":
-        failed = api.wait_run("demo-r001", "Failed")
-        assert failed["status"]["failureReason"] == "Preempted"
-        assert failed["status"]["result"]["diagnosis"]["kind"] == "preempted"
-        assert failed["status"]["gpuHours"] == pytest.approx(first_attempt, abs=1e-6)
-        eventually(lambda: _jobs_of(kueue_cluster, ns, "demo-r001") == [], "the Job deleted")
-        return
-
     requeued = eventually(
-        lambda: (r := api.run("demo-r001"))["status"].get("preemptions") == 1 and r,
+        lambda: (r := api.run("demo-r001")).get("status", {}).get("preemptions") == 1 and r,
         "the run requeued",
     )
     assert _waiting_for_quota(requeued) and not requeued["status"].get("startTime")
@@ -162,7 +169,7 @@ def test_a_higher_priority_job_preempts_a_run_which_is_charged_exactly_the_time_
     assert "Preempted" in events_for(kueue_cluster.api, ns, "demo-r001")
     with FakeTrainer(kueue_cluster.api, ns, {"urgent": DONE}):
         second = eventually(
-            lambda: api.run("demo-r001")["status"].get("startTime"), "the second attempt"
+            lambda: api.run("demo-r001").get("status", {}).get("startTime"), "the second attempt"
         )
     with FakeTrainer(kueue_cluster.api, ns, {"trun-demo-r001": DONE}):
         done = api.wait_run("demo-r001", "Succeeded")
@@ -171,6 +178,20 @@ def test_a_higher_priority_job_preempts_a_run_which_is_charged_exactly_the_time_
     assert done["status"]["preemptions"] == 1
     assert done["status"]["gpuHours"] == pytest.approx(first_attempt + second_attempt, abs=1e-6)
     assert len(_jobs_of(kueue_cluster, ns, "demo-r001")) == 1  # the same Job, readmitted
+
+
+def _wait_run(cluster, api: KinternApi, name: str, phase: str) -> dict[str, Any]:
+    """The run once in `phase`; if it never gets there, a failure that shows the run's
+    status and its Job's conditions, which say who did not act."""
+    try:
+        return api.wait_run(name, phase)
+    except TimeoutError as err:
+        jobs = [
+            (j.spec.suspend, j.status.conditions) for j in _jobs_of(cluster, api.namespace, name)
+        ]
+        raise AssertionError(
+            f"{err}\nrun status: {api.run(name).get('status')}\njobs: {jobs}"
+        ) from err
 
 
 def _held_since(cluster, namespace: str, run: str) -> datetime | None:
@@ -185,9 +206,9 @@ def _held_since(cluster, namespace: str, run: str) -> datetime | None:
 
 
 def test_a_campaign_without_a_queue_on_the_same_cluster_behaves_as_before(
-    kueue_cluster, kueue_namespace, queue, operator
+    kueue_cluster, queue, operator
 ) -> None:
-    ns = kueue_namespace.name
+    ns = queue.namespace
     api = KinternApi(kueue_cluster.api, ns)
     _campaign(api, None)
     api.create_run("demo-r001")
@@ -200,11 +221,15 @@ def test_a_campaign_without_a_queue_on_the_same_cluster_behaves_as_before(
     assert _workloads(kueue_cluster, ns) == []  # Kueue never took it
 
 
-def test_a_deadline_ends_runs_still_waiting_for_quota(
-    kueue_cluster, kueue_namespace, operator
-) -> None:
-    ns = kueue_namespace.name
-    small = kueue_namespace.queue(gpus=4)
+def test_a_deadline_ends_runs_still_waiting_for_quota(kueue_cluster, kueue_queue, tmp_path) -> None:
+    small = kueue_queue(gpus=4)
+    ns = small.namespace
+    with OperatorProcess(kueue_cluster.kubeconfig, ns, tmp_path):
+        _deadline_passes_while_waiting(kueue_cluster, small)
+
+
+def _deadline_passes_while_waiting(kueue_cluster, small: KueueQueue) -> None:
+    ns = small.namespace
     api = KinternApi(kueue_cluster.api, ns)
     _campaign(api, small, **{"budget.deadline": "20s"})
     api.create_run("demo-r001")
@@ -219,9 +244,9 @@ def test_a_deadline_ends_runs_still_waiting_for_quota(
 
 
 def test_an_operator_killed_while_jobs_wait_loses_and_duplicates_nothing(
-    kueue_cluster, kueue_namespace, queue, tmp_path
+    kueue_cluster, queue, tmp_path
 ) -> None:
-    ns = kueue_namespace.name
+    ns = queue.namespace
     api = KinternApi(kueue_cluster.api, ns)
     operator = OperatorProcess(kueue_cluster.kubeconfig, ns, tmp_path).start()
     try:
@@ -240,12 +265,17 @@ def test_an_operator_killed_while_jobs_wait_loses_and_duplicates_nothing(
             )
         operator.start()
         with FakeTrainer(kueue_cluster.api, ns, {}, default=DONE):
-            runs = {name: api.wait_run(name, "Succeeded") for name in ("demo-r001", "demo-r002", "demo-r003")}
+            runs = {
+                name: api.wait_run(name, "Succeeded")
+                for name in ("demo-r001", "demo-r002", "demo-r003")
+            }
     finally:
         operator.stop()
     for name, run in runs.items():
         assert len(_jobs_of(kueue_cluster, ns, name)) == 1
         assert run["status"]["preemptions"] == 0, name  # held before it ever ran: no eviction
     usage = api.campaign()["status"]["usage"]
-    assert usage["gpuHours"] == pytest.approx(sum(r["status"]["gpuHours"] for r in runs.values()), abs=1e-3)
+    assert usage["gpuHours"] == pytest.approx(
+        sum(r["status"]["gpuHours"] for r in runs.values()), abs=1e-3
+    )
     assert usage["runs"]["total"] == 3

@@ -122,6 +122,13 @@ def test_an_admitted_job_runs_and_its_run_says_so() -> None:
     )
 
 
+def test_an_eviction_is_closed_only_once_the_job_says_when() -> None:
+    # Kueue set spec.suspend; the Job controller has not yet written its condition.
+    just_evicted = workload_of(job(suspend=True), [pod(later(1), later(2))])
+    r = approved(start=later(2))
+    assert step(r, just_evicted, later(13)).steps["r1"].status == r.status
+
+
 def test_an_evicted_attempt_is_charged_once_and_the_run_waits_again() -> None:
     evicted = workload_of(job(suspend=True, suspended_at=later(12)), [pod(later(1), later(2))])
     plan = step(approved(start=later(2)), evicted, later(13))
@@ -177,6 +184,7 @@ def test_fail_on_preemption_ends_the_run_as_preempted_not_as_a_training_failure(
     assert (status.phase, status.failure_reason) == ("Failed", "Preempted")
     assert status.result is not None and status.result.diagnosis.kind == "preempted"
     assert status.charged and status.gpu_hours == pytest.approx(2 * 10 / 60)
+    assert (status.start_time, status.completion_time) == (rfc3339(later(2)), rfc3339(later(12)))
     failed = find_condition(status.conditions, ConditionType.FAILED)
     assert failed is not None and failed.reason == "Preempted"
 
