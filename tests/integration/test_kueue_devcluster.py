@@ -1,15 +1,18 @@
 """Kueue in the devcluster (`up --kueue`), with plain batch/v1 Jobs and no Kintern: what
 the operator's tests under a queue rely on. Kueue admits a queued Job within the GPU
 quota, holds the next one back with a pending Workload, and leaves a Job that names no
-queue alone.
+queue alone; a Kueue that cannot start fails `up` with its log.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
+from kintern.devcluster import ClusterConfig, ComponentFailed, RunningCluster, up
+from kintern.devcluster.kueue import KueueInstall
 from kintern.devcluster.nodes import GPU_PRODUCT_LABEL, H100
 from tests.support.cluster import Cluster
 from tests.support.kueue import QUEUE_LABEL, KueueQueue, condition, workload_of_job
@@ -80,3 +83,32 @@ def test_kueue_admits_within_quota_holds_the_rest_and_ignores_unqueued_jobs(
     eventually(lambda: _running_pod(kueue_cluster, ns, "unqueued"), "the unqueued Job's pod")
     assert _job(kueue_cluster, ns, "unqueued").spec.suspend is not True
     assert workload_of_job(kueue_cluster, ns, "unqueued") is None
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_text(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_up_fails_with_kueues_log_and_leaves_nothing_running_when_kueue_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "kueue-install"
+    broken.mkdir()
+    (broken / "manifests").symlink_to(KueueInstall.locate().manifests)
+    binary = broken / "kueue"
+    binary.write_text("#!/bin/sh\necho 'invalid configuration: broken on purpose' >&2\nexit 1\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("KINTERN_KUEUE", str(binary))
+    state = tmp_path / "state"
+
+    with pytest.raises(ComponentFailed, match=r"(?s)kueue exited.*broken on purpose"):
+        up(ClusterConfig(state, gpu_nodes=1, cpu_nodes=0, detach=False, kueue=True))
+    assert RunningCluster.load(state) is None
+    assert _processes_mentioning(str(state)) == []
