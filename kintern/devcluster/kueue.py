@@ -7,7 +7,6 @@ Ready means its health probe answers and the apiserver calls its webhooks: a dry
 Job that names a queue comes back suspended. Called by `cluster.up`.
 """
 
-import contextlib
 import datetime
 import fcntl
 import os
@@ -109,6 +108,8 @@ def _write_token_kubeconfig(api: client.ApiClient, layout: Layout, server: str) 
     response = client.CoreV1Api(api).create_namespaced_service_account_token(
         kueue_manifests.SERVICE_ACCOUNT, kueue_manifests.NAMESPACE, request
     )
+    if response.status is None:
+        raise KueueError("TokenRequest for Kueue's ServiceAccount answered without a token")
     user = f"system:serviceaccount:{kueue_manifests.NAMESPACE}:{kueue_manifests.SERVICE_ACCOUNT}"
     token = str(response.status.token)
     write_token_kubeconfig(layout.kubeconfig(NAME), server, layout.pki / "ca.crt", token, user)
@@ -161,26 +162,23 @@ def _prepare(layout: Layout, ports: Ports, install: KueueInstall, api: client.Ap
     (layout.kueue / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def _probe_job() -> dict[str, Any]:
-    container = {"name": "probe", "image": "kueue-webhook-probe"}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": _PROBE_JOB, "labels": {QUEUE_LABEL: _PROBE_JOB}},
-        "spec": {
-            "suspend": False,
-            "template": {"spec": {"restartPolicy": "Never", "containers": [container]}},
-        },
-    }
+def _probe_job() -> client.V1Job:
+    container = client.V1Container(name="probe", image="kueue-webhook-probe")
+    pod = client.V1PodSpec(restart_policy="Never", containers=[container])
+    return client.V1Job(
+        metadata=client.V1ObjectMeta(name=_PROBE_JOB, labels={QUEUE_LABEL: _PROBE_JOB}),
+        spec=client.V1JobSpec(suspend=False, template=client.V1PodTemplateSpec(spec=pod)),
+    )
 
 
-def _webhooks_answer(api: client.ApiClient) -> bool:
-    """Whether the apiserver calls Kueue's Job webhook: it suspends a Job naming a queue.
-    A dry run, so nothing is created."""
-    with contextlib.suppress(client.ApiException):
+def _webhook_probe(api: client.ApiClient) -> str | None:
+    """None once the apiserver calls Kueue's Job webhook (it suspends a Job that names a
+    queue; a dry run, so nothing is created), else what went wrong."""
+    try:
         job = client.BatchV1Api(api).create_namespaced_job("default", _probe_job(), dry_run="All")
-        return bool(job.spec and job.spec.suspend)
-    return False
+    except client.ApiException as err:
+        return f"the apiserver answered {err.status}: {err.body or err.reason}"
+    return None if job.spec and job.spec.suspend else "a queued Job came back not suspended"
 
 
 def wait_ready(record: ProcessRecord, ports: Ports, api: client.ApiClient, timeout: float) -> None:
@@ -189,13 +187,15 @@ def wait_ready(record: ProcessRecord, ports: Ports, api: client.ApiClient, timeo
     started = time.monotonic()
     health.wait_healthy(record, health_check(ports), timeout)
     deadline = started + timeout
+    problem: str | None = "not probed"
     while time.monotonic() < deadline:
         if not record.alive():
             raise health.failure(record, "exited before its webhooks answered")
-        if _webhooks_answer(api):
+        problem = _webhook_probe(api)
+        if problem is None:
             return
         time.sleep(0.3)
-    raise health.failure(record, f"webhooks did not suspend a queued Job within {timeout:.0f}s")
+    raise health.failure(record, f"webhooks not acting after {timeout:.0f}s ({problem})")
 
 
 def start_kueue(

@@ -78,7 +78,7 @@ def _objects(cluster: Cluster) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(cluster.api)
 
 
-def _active(obj: Manifest) -> bool:
+def _active(obj: Any) -> bool:
     conditions = obj.get("status", {}).get("conditions", [])
     return any(c["type"] == "Active" and c["status"] == "True" for c in conditions)
 
@@ -155,7 +155,9 @@ def delete_priority_class(cluster: Cluster, name: str) -> None:
 
 def workloads(cluster: Cluster, namespace: str) -> list[Manifest]:
     """The Workloads in `namespace`."""
-    listed = _objects(cluster).list_namespaced_custom_object(GROUP, VERSION, namespace, "workloads")
+    listed: Any = _objects(cluster).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, "workloads"
+    )
     return list(listed["items"])
 
 
