@@ -21,6 +21,7 @@ import yaml
 from cryptography import x509
 from kubernetes import client
 
+from kintern.api.names import KUEUE_QUEUE_LABEL
 from kintern.devcluster import health, kueue_manifests, pki
 from kintern.devcluster.binaries import KUEUE_VERSION, BinariesMissing, cache_root
 from kintern.devcluster.kubeconfig import write_token_kubeconfig
@@ -29,7 +30,6 @@ from kintern.devcluster.layout import Layout, Ports
 from kintern.devcluster.process import ProcessRecord, start
 
 NAME = "kueue"
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 # Kueue v0.17 reads its metrics serving certificate from this fixed path whenever its
 # internal cert management is off (cmd/kueue/main.go); nothing configures it.
 METRICS_CERT_DIR = Path("/etc/kueue/metrics/certs")
@@ -166,7 +166,7 @@ def _probe_job() -> client.V1Job:
     container = client.V1Container(name="probe", image="kueue-webhook-probe")
     pod = client.V1PodSpec(restart_policy="Never", containers=[container])
     return client.V1Job(
-        metadata=client.V1ObjectMeta(name=_PROBE_JOB, labels={QUEUE_LABEL: _PROBE_JOB}),
+        metadata=client.V1ObjectMeta(name=_PROBE_JOB, labels={KUEUE_QUEUE_LABEL: _PROBE_JOB}),
         spec=client.V1JobSpec(suspend=False, template=client.V1PodTemplateSpec(spec=pod)),
     )
 

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from kintern.api.names import KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL
 from kintern.api.times import parse_time
 from tests.support.fake_trainer import FakeTrainer, Outcome
 from tests.support.kintern_api import KinternApi, condition, events_for, result_message
-from tests.support.kueue import PRIORITY_LABEL, QUEUE_LABEL, KueueQueue
+from tests.support.kueue import KueueQueue
 from tests.support.operator import OperatorProcess
 from tests.support.wait import eventually
 from tests.support.workloads import gpu_job
@@ -141,10 +142,13 @@ def test_a_higher_priority_job_preempts_a_run_which_is_charged_exactly_the_time_
         lambda: api.run("demo-r001").get("status", {}).get("startTime"), "the pod to start"
     )
     (job,) = _jobs_of(kueue_cluster, ns, "demo-r001")
-    assert job.metadata.labels[PRIORITY_LABEL] == low
+    assert job.metadata.labels[KUEUE_PRIORITY_LABEL] == low
 
     urgent = gpu_job("urgent", gpus=8)
-    urgent["metadata"]["labels"] = {QUEUE_LABEL: queue.local_queue, PRIORITY_LABEL: high}
+    urgent["metadata"]["labels"] = {
+        KUEUE_QUEUE_LABEL: queue.local_queue,
+        KUEUE_PRIORITY_LABEL: high,
+    }
     client.BatchV1Api(kueue_cluster.api).create_namespaced_job(ns, urgent)
     if on_preemption == "Fail":
         failed = _wait_run(kueue_cluster, api, "demo-r001", "Failed")["status"]
@@ -215,7 +219,7 @@ def test_a_campaign_without_a_queue_on_the_same_cluster_behaves_as_before(
     running = api.wait_run("demo-r001", "Running")
     assert condition(running, "Admitted") is None
     (job,) = _jobs_of(kueue_cluster, ns, "demo-r001")
-    assert job.spec.suspend is False and QUEUE_LABEL not in (job.metadata.labels or {})
+    assert job.spec.suspend is False and KUEUE_QUEUE_LABEL not in (job.metadata.labels or {})
     with FakeTrainer(kueue_cluster.api, ns, {"trun-demo-r001": DONE}):
         api.wait_run("demo-r001", "Succeeded")
     assert _workloads(kueue_cluster, ns) == []  # Kueue never took it

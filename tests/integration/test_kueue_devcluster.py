@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from kintern.api.names import KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL
 from kintern.devcluster import ClusterConfig, ComponentFailed, RunningCluster, up
 from kintern.devcluster.kueue import KueueInstall
 from kintern.devcluster.nodes import GPU_PRODUCT_LABEL, H100
 from tests.support.cluster import Cluster
 from tests.support.kueue import (
-    PRIORITY_LABEL,
-    QUEUE_LABEL,
     KueueQueue,
     condition,
     workload_of_job,
@@ -36,10 +35,10 @@ def _queued_job(
     operator makes one; or, with no queue, an ordinary Job that starts at once."""
     job = gpu_job(name, gpus=gpus)
     if queue is not None:
-        job["metadata"]["labels"] = {QUEUE_LABEL: queue}
+        job["metadata"]["labels"] = {KUEUE_QUEUE_LABEL: queue}
         job["spec"]["suspend"] = True
     if priority is not None:
-        job["metadata"]["labels"][PRIORITY_LABEL] = priority
+        job["metadata"]["labels"][KUEUE_PRIORITY_LABEL] = priority
     return job
 
 

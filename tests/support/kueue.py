@@ -12,13 +12,11 @@ from typing import Any
 
 from kubernetes import client
 
-from kintern.devcluster.kueue import QUEUE_LABEL as QUEUE_LABEL  # for the tests
 from kintern.devcluster.nodes import GPU_RESOURCE, gpu_pool
 from tests.support.cluster import Cluster
 from tests.support.wait import eventually
 
 GROUP, VERSION = "kueue.x-k8s.io", "v1beta2"
-PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 GPU_FLAVOR = "h100"
 
 Manifest = dict[str, Any]

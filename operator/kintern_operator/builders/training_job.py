@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 
 from kintern.api.campaign import PostTrainingCampaign
+from kintern.api.names import KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL
 from kintern.api.request import RunRequest
 from kintern.api.result import DEFAULT_TERMINATION_PATH
 from kintern.api.run import TrainingRun
@@ -19,8 +20,6 @@ from kintern_operator.builders.common import (
 )
 from kintern_operator.settings import OperatorSettings
 
-KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
-KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 CHECKPOINT_MOUNT = "/checkpoints"
 
 
