@@ -1,0 +1,294 @@
+"""How long a run takes to be Running once Kueue admits its Job, on the local control plane.
+
+    python bench/kueue_admission.py                        # 60 runs of 4 GPUs, a 16-GPU queue
+    python bench/kueue_admission.py --runs 100
+    python bench/kueue_admission.py --kubeconfig K --runs 8   # a running `up --kueue` cluster
+
+It starts a control plane with Kueue (unless given the admin kubeconfig of one), applies the
+lab's queues of examples/kueue/queues.yaml (the `research` LocalQueue draws from team-nlp's
+16 GPUs), runs the operator as a real process on namespace `research`, and creates one
+campaign whose runs go through that queue (Auto approvals, maxConcurrentRuns = all runs, so
+that only Kueue's quota holds them back) and all its runs at once. Each run's pod (kwok) ends
+as soon as it runs, so Kueue admits the next: every run waits, is admitted and starts once.
+
+Two watches note when each change arrives (Kubernetes stamps whole seconds): a Workload's
+Admitted condition turning True, and its run's phase turning Running. It reports the
+admission-to-Running latency (p50, p99, max) over all runs, which is the operator's share
+(the Job's watch event, a reconcile, the status write), and the wall time.
+
+Nothing here is asserted: tests/integration/test_kueue_admission_bench.py runs a small size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client, config, watch
+from scale_cluster import BENCH_NAMESPACE, Cluster, OperatorProcess, apply_crds, log
+from scale_timing import percentile
+
+from kintern.devcluster import ClusterConfig, down, up
+from kintern.devcluster.kwok import completion_annotations
+
+REPO = Path(__file__).resolve().parents[1]
+QUEUES = REPO / "examples" / "kueue" / "queues.yaml"
+NAMESPACE, LOCAL_QUEUE = "research", "research"  # as examples/kueue/queues.yaml names them
+GROUP, VERSION = "kintern.dev", "v1alpha1"
+KUEUE_GROUP, KUEUE_VERSION = "kueue.x-k8s.io", "v1beta2"
+RESULT = json.dumps({"status": "succeeded"})
+
+
+@dataclass(frozen=True)
+class Figures:
+    runs: int
+    admitted: int
+    running_after_admission: int
+    p50_seconds: float
+    p99_seconds: float
+    max_seconds: float
+    wall_seconds: float
+
+
+class Moments:
+    """Monotonic seconds per Job name, as the watches saw each change arrive."""
+
+    def __init__(self) -> None:
+        self.admitted: dict[str, float] = {}
+        self.running: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def note(self, table: dict[str, float], job: str) -> None:
+        with self._lock:
+            table.setdefault(job, time.monotonic())
+
+    def latencies(self) -> list[float]:
+        with self._lock:
+            return sorted(
+                self.running[j] - self.admitted[j] for j in self.running if j in self.admitted
+            )
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--gpus-per-run", type=int, default=4)
+    parser.add_argument("--kubeconfig", type=Path, help="a running cluster with Kueue")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds for all runs")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    return parser
+
+
+def main(args: argparse.Namespace) -> Figures:
+    work = Path(tempfile.mkdtemp(prefix="kintern-kueue-bench-"))
+    started = None
+    kubeconfig = args.kubeconfig
+    if kubeconfig is None:
+        log(f"starting a local control plane with Kueue in {work}")
+        started = up(ClusterConfig(work / "state", timeout_seconds=600, kueue=True))
+        kubeconfig = started.kubeconfig
+    cluster = Cluster(kubeconfig, config.new_client_from_config(config_file=str(kubeconfig)), None)
+    try:
+        return _measure(cluster, args, work)
+    finally:
+        if started is not None:
+            down(started.state_dir)
+        else:
+            _clean_up(cluster)
+
+
+def _namespace(name: str) -> str:
+    return json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+
+def _clean_up(cluster: Cluster) -> None:
+    """What the benchmark made on a cluster it did not start, gone before it returns, so
+    that the next run can make them again. The ResourceFlavor stays: the cluster's own
+    (the test fixture's) has the same name and pool."""
+    cluster.kubectl("delete", "namespace", "--ignore-not-found", NAMESPACE)
+    for doc in yaml.safe_load_all(QUEUES.read_text()):
+        if doc["kind"] != "ResourceFlavor" and "namespace" not in doc["metadata"]:
+            cluster.kubectl("delete", "--ignore-not-found", doc["kind"], doc["metadata"]["name"])
+
+
+def _measure(cluster: Cluster, args: argparse.Namespace, work: Path) -> Figures:
+    apply_crds(cluster)
+    cluster.kubectl("create", "namespace", NAMESPACE)
+    cluster.kubectl("apply", "-f", "-", stdin=_namespace(BENCH_NAMESPACE))  # the Lease's
+    cluster.kubectl("apply", "-f", str(QUEUES))
+    moments, stop, failures = Moments(), threading.Event(), []
+    threads = [
+        threading.Thread(target=_follow, args=(f, stop, failures), daemon=True)
+        for f in (_workloads(cluster, moments), _runs(cluster, moments), _pods(cluster))
+    ]
+    for thread in threads:
+        thread.start()
+    operator = OperatorProcess(cluster.kubeconfig, [NAMESPACE], work / "operator.log")
+    try:
+        start = time.monotonic()
+        _create(cluster, args)
+        _wait_all_running(moments, args, operator, failures)
+        wall = time.monotonic() - start
+    finally:
+        stop.set()
+        operator.stop()
+    latencies = moments.latencies()
+    return Figures(
+        runs=args.runs,
+        admitted=len(moments.admitted),
+        running_after_admission=len(latencies),
+        p50_seconds=round(percentile(latencies, 0.50), 3),
+        p99_seconds=round(percentile(latencies, 0.99), 3),
+        max_seconds=round(max(latencies, default=float("nan")), 3),
+        wall_seconds=round(wall, 1),
+    )
+
+
+def _create(cluster: Cluster, args: argparse.Namespace) -> None:
+    custom = client.CustomObjectsApi(cluster.api)
+    campaign = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "PostTrainingCampaign",
+        "metadata": {"name": "queued"},
+        "spec": {
+            "goal": "Benchmark Kueue admission.",
+            "baseModel": "Qwen/Qwen3-1.7B-Base",
+            "objective": {"benchmark": "gpqa-main"},
+            "agent": {"model": "builtin/sweep"},
+            "budget": {
+                "gpuHours": 2 * args.gpus_per_run * args.runs,
+                "maxConcurrentRuns": args.runs,
+                "maxRuns": args.runs,
+            },
+            "compute": {"gpusPerRun": args.gpus_per_run, "queueName": LOCAL_QUEUE},
+            "approvals": {"mode": "Auto"},
+        },
+    }
+    custom.create_namespaced_custom_object(
+        GROUP, VERSION, NAMESPACE, "posttrainingcampaigns", campaign
+    )
+    for i in range(args.runs):
+        run = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "TrainingRun",
+            "metadata": {"name": f"queued-r{i:03d}"},
+            "spec": {
+                "campaign": "queued",
+                "recipe": "sft",
+                "datasets": [{"name": "my-org/sft-data"}],
+                "resources": {"hours": 1},
+            },
+        }
+        custom.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "trainingruns", run)
+
+
+def _wait_all_running(
+    moments: Moments,
+    args: argparse.Namespace,
+    operator: OperatorProcess,
+    failures: list[BaseException],
+) -> None:
+    deadline = time.monotonic() + args.timeout
+    while len(moments.running) < args.runs:
+        if failures:
+            raise RuntimeError("a watch of the benchmark failed") from failures[0]
+        if not operator.alive():
+            raise RuntimeError(f"the operator exited; see {operator.log_path}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(moments.running)} of {args.runs} runs ran")
+        time.sleep(0.5)
+
+
+Follower = tuple[Callable[..., Any], Callable[[dict[str, Any]], None]]
+
+
+def _follow(follower: Follower, stop: threading.Event, failures: list[BaseException]) -> None:
+    """Hand each object the watch delivers to `handle`, until `stop` (restarting watches
+    that the apiserver ends); a failure is kept for the main thread to raise."""
+    lister, handle = follower
+    try:
+        while not stop.is_set():
+            for event in watch.Watch().stream(lister, timeout_seconds=5):
+                handle(event["object"])
+                if stop.is_set():
+                    return
+    except Exception as err:  # any failure: the main thread raises it
+        failures.append(err)
+
+
+def _workloads(cluster: Cluster, moments: Moments) -> Follower:
+    custom = client.CustomObjectsApi(cluster.api)
+
+    def lister(**kw: Any) -> Any:
+        return custom.list_namespaced_custom_object(
+            KUEUE_GROUP, KUEUE_VERSION, NAMESPACE, "workloads", **kw
+        )
+
+    def handle(workload: dict[str, Any]) -> None:
+        conditions = (workload.get("status") or {}).get("conditions") or []
+        owners = workload["metadata"].get("ownerReferences") or []
+        if owners and any(c["type"] == "Admitted" and c["status"] == "True" for c in conditions):
+            moments.note(moments.admitted, owners[0]["name"])
+
+    return lister, handle
+
+
+def _runs(cluster: Cluster, moments: Moments) -> Follower:
+    custom = client.CustomObjectsApi(cluster.api)
+
+    def lister(**kw: Any) -> Any:
+        return custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "trainingruns", **kw)
+
+    def handle(run: dict[str, Any]) -> None:
+        status = run.get("status") or {}
+        if status.get("phase") == "Running" and status.get("jobName"):
+            moments.note(moments.running, status["jobName"])
+
+    return lister, handle
+
+
+def _pods(cluster: Cluster) -> Follower:
+    """Ends each trainer pod as soon as it runs (kwok's annotations), freeing its quota."""
+    core = client.CoreV1Api(cluster.api)
+    ended: set[str] = set()
+
+    def lister(**kw: Any) -> Any:
+        selector = "app.kubernetes.io/component=trainer"
+        return core.list_namespaced_pod(NAMESPACE, label_selector=selector, **kw)
+
+    def handle(pod: dict[str, Any]) -> None:
+        name = pod["metadata"]["name"]
+        if (pod.get("status") or {}).get("phase") == "Running" and name not in ended:
+            ended.add(name)
+            notes = completion_annotations(0, RESULT)
+            core.patch_namespaced_pod(name, NAMESPACE, {"metadata": {"annotations": notes}})
+
+    return lister, handle
+
+
+def report(f: Figures) -> str:
+    return "\n".join(
+        [
+            f"runs: {f.runs}; admitted by Kueue: {f.admitted}; Running after admission: "
+            f"{f.running_after_admission}",
+            f"admission to Running: p50 {f.p50_seconds:.3f} s, p99 {f.p99_seconds:.3f} s, "
+            f"max {f.max_seconds:.3f} s",
+            f"wall time: {f.wall_seconds:.1f} s",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    arguments = make_parser().parse_args()
+    figures = main(arguments)
+    print(report(figures))
+    if arguments.json:
+        arguments.json.write_text(json.dumps(asdict(figures), indent=2))
