@@ -7,9 +7,11 @@ keyed by it, cache.py) and adds whichever of the two it lacks; while the campaig
 exist, its runs are marked, and they are adopted when it appears.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
-from kintern.api.conditions import Reason, now_rfc3339
+from kintern.api.conditions import Reason
+from kintern.core.refusals import orphan_status
 from kintern_operator import naming
 from kintern_operator.builders.common import owner_reference
 from kintern_operator.kube import PLURAL_RUNS, Kube
@@ -50,13 +52,6 @@ def mark_orphan(kube: Kube, run: dict[str, Any], campaign: str) -> None:
         f"campaign {campaign!r} does not exist in namespace {meta['namespace']}; "
         "set spec.campaign to an existing PostTrainingCampaign"
     )
-    condition = {
-        "type": "Approved",
-        "status": "Unknown",
-        "reason": Reason.CAMPAIGN_NOT_FOUND,
-        "message": message,
-        "lastTransitionTime": now_rfc3339(),
-    }
-    status = {"phase": "Pending", "message": message, "conditions": [condition]}
-    kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+    status = orphan_status(meta.get("generation"), message, datetime.now(UTC))
+    kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status.to_dict())
     kube.event(run, "Warning", Reason.CAMPAIGN_NOT_FOUND, message)
