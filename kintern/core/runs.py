@@ -143,7 +143,7 @@ def _decide(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
         step.status.phase = "AwaitingApproval"
         step.status.message = decision.message
         if _set(step, run, ConditionType.APPROVED, "False", decision.reason, decision.message):
-            step.events.append(Event("Normal", "AwaitingApproval", decision.message))
+            step.events.append(Event("Normal", Reason.AWAITING_APPROVAL, decision.message))
         return
     _set(step, run, ConditionType.APPROVED, "True", decision.reason, decision.message)
     step.events.append(Event("Normal", decision.reason, decision.message))

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from kintern.api.conditions import Reason
 from kintern.api.times import parse_time
 from kintern.core.workload import AgentState, Workload
 
@@ -77,11 +78,11 @@ def _failure_reason(terminated: dict[str, Any], failed: dict[str, Any] | None) -
     and `Error` on another.
     """
     job_reason = (failed or {}).get("reason")
-    if terminated.get("reason") == "OOMKilled":
-        return "OOMKilled"
-    if job_reason == "DeadlineExceeded":
-        return "DeadlineExceeded"
-    return str(terminated.get("reason") or job_reason or "TrainingFailed")
+    if terminated.get("reason") == Reason.OOM_KILLED:
+        return Reason.OOM_KILLED
+    if job_reason == Reason.DEADLINE_EXCEEDED:
+        return Reason.DEADLINE_EXCEEDED
+    return str(terminated.get("reason") or job_reason or Reason.TRAINING_FAILED)
 
 
 def agent_state_of(job: dict[str, Any] | None) -> AgentState:
