@@ -30,7 +30,7 @@ def owned_by_a_campaign(run: dict[str, Any]) -> bool:
 def adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
     """The metadata patch that adds whichever of the label and the owner reference the run
     lacks (empty when it has both)."""
-    meta, patch = run["metadata"], {}
+    meta, patch = run["metadata"], dict[str, Any]()
     if not labelled(run, campaign["metadata"]["name"]):
         patch["labels"] = {naming.CAMPAIGN_LABEL: naming.label_value(campaign["metadata"]["name"])}
     owners = meta.get("ownerReferences") or []

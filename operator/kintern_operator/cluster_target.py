@@ -141,7 +141,7 @@ def worth_reading(events: list[Event]) -> list[Event]:
 def api_message(err: ApiException) -> str:
     """What the apiserver said, in its own words."""
     try:
-        return str(json.loads(err.body)["message"])
+        return str(json.loads(err.body or "")["message"])
     except (TypeError, ValueError, KeyError):
         return str(err.reason)
 

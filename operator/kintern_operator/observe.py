@@ -8,10 +8,10 @@ from kintern.core.workload import AgentState, Workload
 
 
 def _job_condition(job: dict[str, Any], type_: str) -> dict[str, Any] | None:
-    for cond in (job.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_ and cond.get("status") == "True":
-            return cond
-    return None
+    conditions: list[dict[str, Any]] = (job.get("status") or {}).get("conditions") or []
+    return next(
+        (c for c in conditions if (c.get("type"), c.get("status")) == (type_, "True")), None
+    )
 
 
 def _container_state(pod: dict[str, Any]) -> dict[str, Any]:
