@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-controlplane:  ## Build (once per machine) and cache etcd, Kubernetes, kwok, helm, Prometheus
+controlplane:  ## Build (once per machine) and cache etcd, Kubernetes, kwok, helm, Prometheus, Kueue
 	bash hack/build-controlplane.sh
 
 host-packages:  ## Debian packages for images and the real node (docker.io, containerd, CNI)
@@ -41,10 +41,11 @@ images-cpu: host-packages  ## The operator, agent and CPU trainer (<tag>-cpu, no
 push-images: images  ## Push the three images to $(IMAGE_REGISTRY) (docker login first)
 	for c in operator agent trainer; do docker push $(IMAGE_REGISTRY)/$$c:$(IMAGE_TAG); done
 
-cluster-up: install  ## Start the local control plane; REAL_NODE=1 adds a real kubelet node
-	@bash hack/build-controlplane.sh etcd kwok kubernetes >/dev/null
+cluster-up: install  ## Start the local control plane; REAL_NODE=1 adds a real kubelet node, KUEUE=1 Kueue
+	@bash hack/build-controlplane.sh etcd kwok kubernetes $(if $(KUEUE),kueue) >/dev/null
 	@$(if $(REAL_NODE),$(MAKE) -s realnode images-cpu >/dev/null &&) \
-	  $(PYTHON) -m kintern.devcluster up --state-dir $(CLUSTER_DIR) $(if $(REAL_NODE),--real-node)
+	  $(PYTHON) -m kintern.devcluster up --state-dir $(CLUSTER_DIR) $(if $(REAL_NODE),--real-node) \
+	  $(if $(KUEUE),--kueue)
 
 cluster-down:  ## Stop exactly the processes cluster-up started
 	@$(PYTHON) -m kintern.devcluster down --state-dir $(CLUSTER_DIR)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the local Kubernetes control plane from Go modules at pinned versions and
-# caches the binaries by version under the user's cache directory. A warm run only
-# checks that every binary is there. Used by `make controlplane`, `make cluster-up`
+# Builds the local Kubernetes control plane (and Kueue) from Go modules at pinned
+# versions and caches the binaries by version under the user's cache directory. A warm
+# run only checks that every binary is there. Used by `make controlplane`, `make cluster-up`
 # and `.ci/run`.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 HELM_VERSION="${HELM_VERSION:-v4.3.1}"
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
+KUEUE_VERSION="${KUEUE_VERSION:-v0.17.0}"
 
 CACHE_ROOT="${KINTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kintern}/controlplane"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
@@ -112,6 +113,25 @@ build_prometheus() {
   go_install promtool "$PROMETHEUS_VERSION" "$module/cmd/promtool@$PROMETHEUS_VERSION" promtool
 }
 
+# Kueue's controller manager, and beside it the manifests `up --kueue` applies (CRDs,
+# webhook configurations, RBAC) from the same module version, so that starting a cluster
+# needs no Go module cache.
+build_kueue() {
+  local module="sigs.k8s.io/kueue"
+  go_install kueue "$KUEUE_VERSION" "$module/cmd/kueue@$KUEUE_VERSION" kueue
+  local out="$CACHE_ROOT/kueue-$KUEUE_VERSION/manifests"
+  [[ -d "$out" ]] && { log "kueue $KUEUE_VERSION manifests: cached"; return; }
+  log "kueue $KUEUE_VERSION: copying its manifests from the module"
+  go mod download "$module@$KUEUE_VERSION"
+  local src; src="$(go env GOMODCACHE)/$module@$KUEUE_VERSION/config/components"
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  cp -r "$src/crd/bases" "$out.tmp/crd"
+  cp -r "$src/rbac" "$out.tmp/rbac"
+  cp "$src/webhook/manifests.yaml" "$out.tmp/webhooks.yaml"
+  chmod -R u+w "$out.tmp"  # the module cache's files are read-only
+  mv "$out.tmp" "$out"
+}
+
 main() {
   mkdir -p "$CACHE_ROOT"
   local targets=("${@:-all}")
@@ -119,15 +139,16 @@ main() {
     case "$t" in
       all) build_etcd; go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok
            build_kubernetes; go_install helm "$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm
-           build_prometheus ;;
+           build_prometheus; build_kueue ;;
       etcd) build_etcd ;;
       kwok) go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
       kubernetes) build_kubernetes ;;
       kubelet) build_kubelet ;;
       helm) go_install helm "$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm ;;
       prometheus) build_prometheus ;;
+      kueue) build_kueue ;;
       paths) ;;
-      *) log "unknown target $t (use all, etcd, kwok, kubernetes, kubelet, helm, prometheus)"; exit 2 ;;
+      *) log "unknown target $t (use all, etcd, kwok, kubernetes, kubelet, helm, prometheus, kueue)"; exit 2 ;;
     esac
   done
   cat <<PATHS
@@ -138,6 +159,7 @@ KINTERN_KWOK=$CACHE_ROOT/kwok-$KWOK_VERSION/kwok
 KINTERN_HELM=$CACHE_ROOT/helm-$HELM_VERSION/helm
 KINTERN_PROMETHEUS=$CACHE_ROOT/prometheus-$PROMETHEUS_VERSION/prometheus
 KINTERN_PROMTOOL=$CACHE_ROOT/promtool-$PROMETHEUS_VERSION/promtool
+KINTERN_KUEUE=$CACHE_ROOT/kueue-$KUEUE_VERSION/kueue
 PATHS
 }
 

@@ -173,6 +173,16 @@ RESOURCE_NAME_PATTERN = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9_.
 class Compute(ApiModel):
     """Where and how runs execute."""
 
+    __rules__: ClassVar[list[CrossFieldRule]] = [
+        CrossFieldRule(
+            cel="!has(self.workloadPriorityClass) || has(self.queueName)",
+            message="workloadPriorityClass needs queueName: only Kueue reads it; set "
+            "compute.queueName to the namespace's LocalQueue, or remove workloadPriorityClass",
+            field_path=".workloadPriorityClass",
+            holds=lambda c: c.workload_priority_class is None or c.queue_name is not None,
+        )
+    ]
+
     gpus_per_run: int = Field(default=1, ge=0, le=64, description="gpusPerRun: GPUs per run.")
     gpu_resource: str = Field(
         default="nvidia.com/gpu",
@@ -187,7 +197,19 @@ class Compute(ApiModel):
     )
     queue_name: str | None = Field(
         default=None,
-        description="queueName: a Kueue LocalQueue; Jobs are then created suspended for Kueue.",
+        description="queueName: a Kueue LocalQueue; Jobs are then created suspended and start "
+        "when Kueue admits them.",
+    )
+    workload_priority_class: str | None = Field(
+        default=None,
+        description="workloadPriorityClass: a Kueue WorkloadPriorityClass for the runs' Jobs, "
+        "which decides who Kueue preempts (needs queueName).",
+    )
+    on_preemption: Literal["Requeue", "Fail"] = Field(
+        default="Requeue",
+        description="onPreemption: when Kueue evicts a running run's Job (a higher priority, "
+        "a quota change), Requeue waits for quota again and restarts the run; Fail ends it "
+        "with reason Preempted. Either way the GPU time used is charged once.",
     )
     trainer_image: str | None = Field(
         default=None, description="trainerImage: overrides the trainer image."
@@ -330,6 +352,10 @@ class RunCounts(ApiModel):
     total: int = Field(default=0, description="total: runs created.")
     awaiting_approval: int = Field(default=0, description="awaitingApproval: runs waiting.")
     running: int = Field(default=0, description="running: runs with a live Job.")
+    waiting_for_quota: int = Field(
+        default=0,
+        description="waitingForQuota: of those, runs whose Job waits for Kueue to admit it.",
+    )
     succeeded: int = Field(default=0, description="succeeded: runs that finished well.")
     failed: int = Field(default=0, description="failed: runs that failed.")
     rejected: int = Field(default=0, description="rejected: runs refused.")

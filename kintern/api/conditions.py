@@ -64,6 +64,9 @@ class Reason(StrEnum):
     RESUMED = "Resumed"
     RUNNING = "Running"
     PUBLISH_PROPOSED = "PublishProposed"
+    WAITING_FOR_QUOTA = "WaitingForQuota"
+    ADMITTED_BY_QUEUE = "AdmittedByQueue"
+    PREEMPTED = "Preempted"
 
 
 def now_rfc3339() -> str:

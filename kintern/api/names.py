@@ -10,6 +10,9 @@ import re
 
 CAMPAIGN_LABEL = "kintern.dev/campaign"
 RUN_LABEL = "kintern.dev/run"
+# Kueue's labels on a Job: the LocalQueue it waits in, and its WorkloadPriorityClass.
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 AGENT_SA_PREFIX = "kintern-agent-"
 MAX_LABEL_VALUE = 63
 # A name made from a goal stays short, leaving room for run suffixes (`-r001`, `-final`).

@@ -21,6 +21,7 @@ DiagnosisKind = Literal[
     "reward_collapse",
     "out_of_memory",
     "contamination",
+    "preempted",
     "error",
 ]
 

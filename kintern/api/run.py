@@ -178,6 +178,13 @@ class TrainingRunStatus(ApiModel):
     start_time: str | None = Field(default=None, description="startTime: when the pod started.")
     completion_time: str | None = Field(default=None, description="completionTime.")
     gpu_hours: float = Field(default=0, description="gpuHours: GPU-hours charged to the budget.")
+    preemptions: int = Field(
+        default=0, description="preemptions: times Kueue evicted the run's Job while it ran."
+    )
+    preempted_gpu_hours: float = Field(
+        default=0,
+        description="preemptedGpuHours: GPU-hours the evicted attempts used (part of gpuHours).",
+    )
     charged: bool = Field(
         default=False, description="charged: GPU-hours were added to the campaign once."
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kintern.api.campaign import CampaignStatus, PostTrainingCampaign
-from kintern.api.conditions import Reason
+from kintern.api.conditions import ConditionType, Reason
 from kintern.api.request import RunRequest
 from kintern.api.run import TrainingRun, TrainingRunStatus
 from kintern.core.campaigns import CampaignPlan
@@ -21,6 +21,8 @@ from kintern.core.requests import UnresolvedModel, build_request
 from kintern.core.runs import Event, RunStep, fail
 
 FAILURE_MESSAGE_CHARS = 500
+# What a step announces about a launch; a launch that fails before any write never happened.
+LAUNCH_EVENTS = frozenset({Reason.JOB_CREATED, Reason.WAITING_FOR_QUOTA})
 
 
 @dataclass(frozen=True)
@@ -123,15 +125,17 @@ def _request(
             shared_checkpoints=where.shared_checkpoints,
         )
     except UnresolvedModel as err:
-        step.events = [e for e in step.events if e.reason != Reason.JOB_CREATED]
+        step.events = [e for e in step.events if e.reason not in LAUNCH_EVENTS]
         fail_launch(step, run, err.reason, str(err))
         return None
 
 
 def fail_launch(step: RunStep, run: TrainingRun, reason: Reason, message: str) -> None:
-    """The run's launch failed for good: it ends Failed, with no workload."""
+    """The run's launch failed for good: it ends Failed, with no workload (so none waits
+    for a queue's admission either)."""
     step.launch = False
     step.status.job_name = None
+    step.status.conditions = [c for c in step.status.conditions if c.type != ConditionType.ADMITTED]
     fail(step, run, reason, message[:FAILURE_MESSAGE_CHARS])
 
 

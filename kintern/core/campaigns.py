@@ -25,6 +25,9 @@ class Snapshot:
     workloads: dict[str, Workload]  # by run name
     agent: AgentState
     now: datetime
+    # Whether launched workloads go through compute.queueName (Kueue, on a cluster); local
+    # mode runs at once whatever the campaign names.
+    queues: bool = False
 
 
 @dataclass
@@ -55,10 +58,10 @@ def ledger_of(snapshot: Snapshot) -> Ledger:
         if run.status.phase not in ("Queued", "Running"):
             continue
         workload = snapshot.workloads.get(run.metadata["name"])
-        elapsed = 0.0
+        elapsed = run.status.preempted_gpu_hours  # attempts a queue evicted
         if workload and workload.started_at:
             end = workload.finished_at or snapshot.now
-            elapsed = gpu_hours_between(workload.started_at, end, requested_gpus(run, spec))
+            elapsed += gpu_hours_between(workload.started_at, end, requested_gpus(run, spec))
         used += elapsed
         reserved += max(0.0, requested_gpu_hours(run, spec) - elapsed)
     return Ledger(spec.budget.gpu_hours, used, reserved, 0, spec.budget.max_runs)
@@ -86,6 +89,7 @@ def plan_campaign(snapshot: Snapshot) -> CampaignPlan:
         campaign_ended=ended or deadline,
         deadline_passed=deadline,
         now=snapshot.now,
+        queue=campaign.spec.compute.queue_name if snapshot.queues else None,
     )
     steps: dict[str, RunStep] = {}
     for run in snapshot.runs:
@@ -177,7 +181,7 @@ def _derive_status(
         Reason.RUNNING if agent_ok else Reason.AGENT_FINISHED,
         snapshot.agent.message or ("agent running" if agent_ok else "agent not running"),
     )
-    status.message = _message(status, spec.budget.gpu_hours)
+    status.message = _message(status, spec.budget.gpu_hours, spec.compute.queue_name or "")
 
 
 def _ending(
@@ -257,9 +261,15 @@ def _count(status: CampaignStatus, runs: list[TrainingRun]) -> None:
     counts.total = len(runs)
     counts.awaiting_approval = phases.count("AwaitingApproval")
     counts.running = phases.count("Running") + phases.count("Queued")
+    counts.waiting_for_quota = sum(1 for r in runs if _waits_for_quota(r))
     counts.succeeded = phases.count("Succeeded")
     counts.failed = phases.count("Failed")
     counts.rejected = phases.count("Rejected")
+
+
+def _waits_for_quota(run: TrainingRun) -> bool:
+    admitted = find_condition(run.status.conditions, ConditionType.ADMITTED)
+    return run.status.phase == "Queued" and admitted is not None and admitted.status == "False"
 
 
 def _is_true(status: CampaignStatus, type_: str) -> bool:
@@ -267,7 +277,7 @@ def _is_true(status: CampaignStatus, type_: str) -> bool:
     return c is not None and c.status == "True"
 
 
-def _message(status: CampaignStatus, budget: float) -> str:
+def _message(status: CampaignStatus, budget: float, queue: str) -> str:
     runs = status.usage.runs
     parts = [f"{runs.total} runs ({runs.succeeded} ok, {runs.running} running)"]
     if status.best.score is not None:
@@ -277,6 +287,8 @@ def _message(status: CampaignStatus, budget: float) -> str:
     parts.append(f"{status.usage.gpu_hours:.2f}/{budget:g} GPU-hours")
     if runs.awaiting_approval:
         parts.append(f"{runs.awaiting_approval} awaiting approval")
+    if runs.waiting_for_quota:
+        parts.append(f"{runs.waiting_for_quota} waiting for quota in LocalQueue {queue}")
     complete = find_condition(status.conditions, ConditionType.COMPLETE)
     if complete and complete.status == "True":
         parts.insert(0, f"ended: {complete.message}")

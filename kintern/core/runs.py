@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.conditions import Condition, ConditionType, Reason, is_true, set_condition
-from kintern.api.result import TrainingResult
+from kintern.api.result import Diagnosis, TrainingResult
 from kintern.api.run import TERMINAL_RUN_PHASES, TrainingRun, TrainingRunStatus
 from kintern.api.times import parse_time, rfc3339
 from kintern.core import approvals
@@ -51,6 +51,7 @@ class RunContext:
     campaign_ended: bool
     deadline_passed: bool
     now: datetime
+    queue: str | None = None  # the LocalQueue launched workloads wait in, if any
 
 
 def _condition(run: TrainingRun, type_: str, status: str, reason: str, message: str) -> Condition:
@@ -183,20 +184,41 @@ def _launch_or_queue(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
     step.status.phase = "Running"
     step.status.message = "Job created"
     step.events.append(Event("Normal", Reason.JOB_CREATED, "launching the run's workload"))
+    if ctx.queue:
+        _mark_waiting_for_quota(step, run, ctx.queue)
 
 
 def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunContext) -> None:
     status = step.status
+    gpus = requested_gpus(run, ctx.campaign.spec)
+    if w.held and w.held_since is None and status.start_time:
+        return  # evicted, but when is not recorded yet: the Job's next update says
+    _close_evicted_attempt(step, run, w, ctx, gpus)
+    if status.phase in TERMINAL_RUN_PHASES:
+        return
+    if w.held:
+        _wait_for_quota(step, run, ctx)
+        return
     status.phase = "Running"
+    if ctx.queue:
+        queue = ctx.queue
+        _set(
+            step,
+            run,
+            ConditionType.ADMITTED,
+            "True",
+            Reason.ADMITTED_BY_QUEUE,
+            f"admitted by {queue}",
+        )
     status.pod_name = w.pod_name or status.pod_name
     if w.started_at and not status.start_time:
         status.start_time = rfc3339(w.started_at)
-    gpus = requested_gpus(run, ctx.campaign.spec)
     if w.finished:
         _complete(step, run, w, gpus)
         return
     if w.started_at:
-        status.gpu_hours = live_gpu_hours(w.started_at, ctx.now, gpus)
+        live = live_gpu_hours(w.started_at, ctx.now, gpus)
+        status.gpu_hours = round(status.preempted_gpu_hours + live, 6)
     if ctx.deadline_passed and not is_publish(run):
         step.stop = True
         _finish(step, run, "Failed", Reason.DEADLINE_EXCEEDED, "stopped: campaign deadline passed")
@@ -206,6 +228,72 @@ def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunConte
         msg = f"the trainer image cannot be pulled ({w.waiting_reason}); check compute.trainerImage"
         _finish(step, run, "Failed", Reason.IMAGE_PULL_ERROR, msg)
         _charge(status, w.started_at, ctx.now, gpus)
+
+
+def _wait_for_quota(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
+    """The queue holds the run's Job: not Running and not charged (beyond what evicted
+    attempts used). A passing deadline ends it like a running run."""
+    status = step.status
+    if ctx.deadline_passed and not is_publish(run):
+        step.stop = True
+        _finish(
+            step,
+            run,
+            "Failed",
+            Reason.DEADLINE_EXCEEDED,
+            "stopped while waiting for quota: campaign deadline passed",
+        )
+        _charge(status, None, ctx.now, 0)
+        return
+    _mark_waiting_for_quota(step, run, ctx.queue or "its queue")
+
+
+def _mark_waiting_for_quota(step: RunStep, run: TrainingRun, queue: str) -> None:
+    step.status.phase = "Queued"
+    step.status.message = f"waiting for quota in LocalQueue {queue}"
+    msg = step.status.message
+    if _set(step, run, ConditionType.ADMITTED, "False", Reason.WAITING_FOR_QUOTA, msg):
+        step.events.append(Event("Normal", Reason.WAITING_FOR_QUOTA, msg))
+
+
+def _close_evicted_attempt(
+    step: RunStep, run: TrainingRun, w: Workload, ctx: RunContext, gpus: int
+) -> None:
+    """Charges an attempt the queue evicted (it was recorded as started, and the Job has
+    been held since, or released again after a hold the operator never saw), once; then
+    requeues the run or fails it with reason Preempted, as compute.onPreemption says."""
+    status = step.status
+    started = parse_time(status.start_time)
+    if started is None:
+        return
+    ended = w.held_since if w.held else w.released_at
+    if ended is None or ended <= started:
+        return
+    used = gpu_hours_between(started, ended, gpus)
+    status.preempted_gpu_hours = round(status.preempted_gpu_hours + used, 6)
+    status.preemptions += 1
+    status.gpu_hours = status.preempted_gpu_hours
+    queue = ctx.queue or "its queue"
+    message = (
+        f"{queue} preempted the run's Job after {used * 60 / max(gpus, 1):.1f} minutes "
+        "(a higher-priority workload or a quota change): not a problem with the model, data "
+        "or hyperparameters"
+    )
+    if ctx.campaign.spec.compute.on_preemption == "Fail":
+        step.stop = True
+        status.result = TrainingResult(
+            status="failed",
+            diagnosis=Diagnosis(
+                kind="preempted", evidence=message, advice="propose the same run again unchanged"
+            ),
+        )
+        _finish(step, run, "Failed", Reason.PREEMPTED, message)
+        _charge(status, None, ended, 0)
+        return
+    status.start_time = status.pod_name = None  # the next attempt records its own
+    step.events.append(
+        Event("Warning", Reason.PREEMPTED, f"{message}; it waits for quota and starts again")
+    )
 
 
 def live_gpu_hours(start: datetime, now: datetime, gpus: int) -> float:
@@ -225,7 +313,10 @@ def _stuck_pulling(w: Workload, now: datetime) -> bool:
 
 
 def _charge(status: TrainingRunStatus, start: datetime | None, end: datetime, gpus: int) -> None:
-    status.gpu_hours = round(gpu_hours_between(start, end, gpus), 6) if start else 0.0
+    """The run's final charge: its last attempt, from `start` to `end`, plus what any
+    evicted attempts used."""
+    last = gpu_hours_between(start, end, gpus) if start else 0.0
+    status.gpu_hours = round(status.preempted_gpu_hours + last, 6)
     status.completion_time = rfc3339(end)
     status.charged = True
 

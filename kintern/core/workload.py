@@ -23,6 +23,12 @@ class Workload:
     pod_name: str | None = None
     waiting_reason: str | None = None  # e.g. ImagePullBackOff while the pod cannot start
     waiting_since: datetime | None = None
+    # A queue (Kueue) holds the workload: it has not been admitted yet, or was evicted.
+    held: bool = False
+    held_since: datetime | None = None
+    # When the queue last let it run again after holding it: an attempt recorded as
+    # started before that moment was evicted, even if the hold itself was never observed.
+    released_at: datetime | None = None
 
     @property
     def finished(self) -> bool:

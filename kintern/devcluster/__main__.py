@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kintern.devcluster import containerd_images, kubectl, realnode
+from kintern.devcluster import containerd_images, kubectl, kueue, realnode
 from kintern.devcluster.cluster import (
     ClusterConfig,
     RunningCluster,
@@ -56,6 +56,14 @@ def up_command(
         list[str] | None,
         typer.Option(help="Docker image to load into the real node [default: make images-cpu's]."),
     ] = None,
+    with_kueue: Annotated[
+        bool,
+        typer.Option(
+            "--kueue",
+            help="Add Kueue's controller manager and webhooks (batch/v1 Jobs that name a "
+            "queue wait for quota); build it first with `hack/build-controlplane.sh kueue`.",
+        ),
+    ] = False,
 ) -> None:
     """Start the control plane and the fake nodes; print the environment to use it."""
     cfg = ClusterConfig(
@@ -64,10 +72,11 @@ def up_command(
         cpu_nodes=cpu_nodes if cpu_nodes is not None else (0 if real_node else 2),
         real_node=real_node,
         real_node_images=tuple(image if image is not None else cpu_images()),
+        kueue=with_kueue,
     )
     try:
         cluster = up(cfg)
-    except RealNodeError as err:
+    except (RealNodeError, kueue.KueueError) as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(1) from None
     typer.echo("\n".join(_env_lines(cluster)))

@@ -13,6 +13,7 @@ K8S_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
 HELM_VERSION = "v4.3.1"
+KUEUE_VERSION = "v0.17.0"
 
 
 class BinariesMissing(RuntimeError):

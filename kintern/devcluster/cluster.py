@@ -1,5 +1,6 @@
 """Brings one local cluster up and down: etcd, kube-apiserver, kube-controller-manager,
-kube-scheduler and kwok on free loopback ports, then the fake node pools.
+kube-scheduler and kwok on free loopback ports, then the fake node pools, and on request
+Kueue and a real node.
 
 `up` records every process it starts in `<state dir>/state.json` as it goes, so `down`
 (from any process, e.g. `make cluster-down`) stops exactly those, even after a failed
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from kubernetes import client, config
 
-from kintern.devcluster import components, health, kwok, pki, realnode
+from kintern.devcluster import components, health, kueue, kwok, pki, realnode
 from kintern.devcluster.binaries import Binaries
 from kintern.devcluster.kubeconfig import write_cert_kubeconfig
 from kintern.devcluster.layout import KUBERNETES_SERVICE_IP, Layout, Ports
@@ -56,6 +57,8 @@ class ClusterConfig:
     timeout_seconds: float = 120.0
     detach: bool = True
     real_node: bool = False
+    # Kueue's controller manager and webhooks (`up --kueue`).
+    kueue: bool = False
     # Docker images to import into the real node's containerd.
     real_node_images: tuple[str, ...] = ()
 
@@ -140,6 +143,7 @@ def _health_checks(layout: Layout, ports: Ports) -> dict[str, health.HealthCheck
             f"https://127.0.0.1:{ports.scheduler}/healthz", insecure
         ),
         "kwok": health.HealthCheck(f"http://127.0.0.1:{ports.kwok}/healthz"),
+        kueue.NAME: kueue.health_check(ports),
     }
 
 
@@ -202,11 +206,17 @@ def _populate(cfg: ClusterConfig, cluster: RunningCluster) -> None:
         api.close()
 
 
-def _start_real_node(cfg: ClusterConfig, cluster: RunningCluster) -> None:
+def _recorder(cluster: RunningCluster) -> Callable[[ProcessRecord], None]:
+    """Records a process that an optional component started in state.json at once."""
+
     def started(record: ProcessRecord) -> None:
         cluster.processes.append(record)
         cluster.save()
 
+    return started
+
+
+def _start_real_node(cfg: ClusterConfig, cluster: RunningCluster) -> None:
     api = cluster.api_client()
     try:
         realnode.start_node(
@@ -215,16 +225,32 @@ def _start_real_node(cfg: ClusterConfig, cluster: RunningCluster) -> None:
             api,
             list(cfg.real_node_images),
             cfg.detach,
-            started,
+            _recorder(cluster),
             cfg.timeout_seconds,
         )
     finally:
         api.close()
 
 
+def _start_kueue(cfg: ClusterConfig, cluster: RunningCluster) -> None:
+    api = cluster.api_client()
+    try:
+        record = kueue.start_kueue(
+            cluster.layout,
+            cluster.ports,
+            api,
+            cfg.detach,
+            _recorder(cluster),
+            cfg.timeout_seconds,
+        )
+    finally:
+        api.close()
+    _log(f"kueue ready (pid {record.pid}), webhooks on 127.0.0.1:{cluster.ports.kueue_webhook}")
+
+
 def _start_once(cfg: ClusterConfig, binaries: Binaries) -> RunningCluster:
     """One attempt on fresh ports; on any failure stop what was started and raise."""
-    cluster = RunningCluster(cfg.state_dir, Ports(*free_ports(6)))
+    cluster = RunningCluster(cfg.state_dir, Ports(*free_ports(9 if cfg.kueue else 6)))
     cluster.layout.root.mkdir(parents=True, exist_ok=True)
     _prepare(cluster.layout, cluster.ports)
     cluster.save()
@@ -233,6 +259,8 @@ def _start_once(cfg: ClusterConfig, binaries: Binaries) -> RunningCluster:
         for group in _STAGES:
             starter.start_group(group)
         _populate(cfg, cluster)
+        if cfg.kueue:
+            _start_kueue(cfg, cluster)
         if cfg.real_node:
             _start_real_node(cfg, cluster)
     except BaseException:
@@ -269,7 +297,8 @@ def down(state_dir: Path, keep_logs: bool = True) -> list[str]:
     cluster = RunningCluster.load(state_dir)
     if cluster is None:
         return []
-    order = [name for group in _STAGES for name in group] + list(_REAL_NODE_COMPONENTS)
+    order = [name for group in _STAGES for name in group] + [kueue.NAME]
+    order += list(_REAL_NODE_COMPONENTS)
     stopped = []
     node = [r for r in cluster.processes if r.name in _REAL_NODE_COMPONENTS]
     if node or realnode.was_started(cluster.layout):
@@ -315,9 +344,12 @@ def start_component(
     in state.json in place of the old process, and wait until it is healthy."""
     cluster = _running(state_dir)
     builders = {n: argv for group in _STAGES for n, argv in group.items()}
-    if name not in builders:
+    if name == kueue.NAME and cluster.ports.kueue_webhook:
+        argv = kueue.argv(kueue.KueueInstall.locate(), cluster.layout)
+    elif name in builders:
+        argv = builders[name](binaries or Binaries.locate(), cluster.layout, cluster.ports)
+    else:
         raise ValueError(f"no component {name!r}; components: {', '.join(builders)}")
-    argv = builders[name](binaries or Binaries.locate(), cluster.layout, cluster.ports)
     record = start(name, argv, cluster.layout.log(name), detach)
     others = [p for p in cluster.processes if p.name != name]
     RunningCluster(state_dir, cluster.ports, [*others, record]).save()

@@ -1,7 +1,8 @@
 """Where one cluster keeps its files, and which ports it listens on.
 
 The state directory holds `state.json` (ports and the processes `down` must stop),
-`pki/`, `kubeconfigs/`, `logs/<component>.log`, `etcd/` (data) and `kwok.yaml`.
+`pki/`, `kubeconfigs/`, `logs/<component>.log`, `etcd/` (data), `kwok.yaml` and, with
+Kueue, `kueue/`.
 """
 
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ class Ports:
     controller_manager: int
     scheduler: int
     kwok: int
+    # Kueue's webhook server, metrics and health probes: 0 when the cluster has no Kueue.
+    kueue_webhook: int = 0
+    kueue_metrics: int = 0
+    kueue_health: int = 0
 
     @property
     def server(self) -> str:
@@ -54,6 +59,11 @@ class Layout:
     @property
     def kwok_config(self) -> Path:
         return self.root / "kwok.yaml"
+
+    @property
+    def kueue(self) -> Path:
+        """Kueue's configuration, serving certificate and rendered manifests."""
+        return self.root / "kueue"
 
     @property
     def admin_kubeconfig(self) -> Path:

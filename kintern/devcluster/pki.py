@@ -1,7 +1,8 @@
 """Generates the throwaway PKI of one local cluster: a CA, the apiserver's serving
 certificate, one client certificate per component, and the service-account key pair.
 
-Keys are ECDSA P-256 (fast to generate). Called by `cluster.DevCluster.up`.
+Keys are ECDSA P-256 (fast to generate). Called by `cluster.up`, and by `kueue` for the
+serving certificate of its webhooks.
 """
 
 import datetime
@@ -66,6 +67,15 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
     path.chmod(0o600)
 
 
+def _write_pair(
+    pair: CertPair, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
+) -> CertPair:
+    pair.cert.parent.mkdir(parents=True, exist_ok=True)
+    pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key, pair.key)
+    return pair
+
+
 def _name(common_name: str, groups: tuple[str, ...] = ()) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups]
     return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -89,12 +99,16 @@ def _builder(
 class _Authority:
     """A CA that signs the cluster's leaf certificates."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.key = _new_key()
-        self.name = _name("kintern-devcluster-ca")
+    def __init__(self, directory: Path, key: ec.EllipticCurvePrivateKey, name: x509.Name) -> None:
+        self.directory, self.key, self.name = directory, key, name
+        self.pair = CertPair(directory / "ca.crt", directory / "ca.key")
+
+    @classmethod
+    def create(cls, directory: Path) -> "_Authority":
+        """A new CA, saved as ca.crt and ca.key in `directory`."""
+        key, name = _new_key(), _name("kintern-devcluster-ca")
         cert = (
-            _builder(self.name, self.name, self.key)
+            _builder(name, name, key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
@@ -110,24 +124,32 @@ class _Authority:
                 ),
                 critical=True,
             )
-            .sign(self.key, hashes.SHA256())
+            .sign(key, hashes.SHA256())
         )
-        self.pair = self._save("ca", cert, self.key)
+        authority = cls(directory, key, name)
+        authority._save("ca", cert, key)
+        return authority
+
+    @classmethod
+    def load(cls, directory: Path) -> "_Authority":
+        """The CA that `create` saved in `directory`."""
+        cert = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
+        key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError(f"{directory / 'ca.key'} is not the ECDSA key this module writes")
+        return cls(directory, key, cert.subject)
 
     def _save(self, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> CertPair:
         pair = CertPair(self.directory / f"{stem}.crt", self.directory / f"{stem}.key")
-        pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        _write_key(key, pair.key)
-        return pair
+        return _write_pair(pair, cert, key)
 
-    def issue(
+    def sign(
         self,
-        stem: str,
         subject: x509.Name,
         usage: x509.ObjectIdentifier,
         sans: list[x509.GeneralName] | None = None,
-    ) -> CertPair:
-        """Sign a leaf certificate for `usage` (server or client auth) and save it."""
+    ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        """A new key and a leaf certificate for it, for `usage` (server or client auth)."""
         key = _new_key()
         builder = (
             _builder(subject, self.name, key)
@@ -136,7 +158,17 @@ class _Authority:
         )
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        return self._save(stem, builder.sign(self.key, hashes.SHA256()), key)
+        return builder.sign(self.key, hashes.SHA256()), key
+
+    def issue(
+        self,
+        stem: str,
+        subject: x509.Name,
+        usage: x509.ObjectIdentifier,
+        sans: list[x509.GeneralName] | None = None,
+    ) -> CertPair:
+        """Sign a leaf certificate and save it as `<stem>.crt` and `<stem>.key`."""
+        return self._save(stem, *self.sign(subject, usage, sans))
 
 
 def _serving_sans(service_ip: str) -> list[x509.GeneralName]:
@@ -162,7 +194,7 @@ def _service_account_keys(directory: Path) -> tuple[Path, Path]:
 def generate(directory: Path, clients: dict[str, ClientIdentity], service_ip: str) -> Pki:
     """Write a fresh PKI into `directory`; `clients` maps a file stem to its identity."""
     directory.mkdir(parents=True, exist_ok=True)
-    ca = _Authority(directory)
+    ca = _Authority.create(directory)
     serving = ca.issue(
         "apiserver",
         _name("kube-apiserver"),
@@ -175,3 +207,14 @@ def generate(directory: Path, clients: dict[str, ClientIdentity], service_ip: st
     }
     sa_key, sa_pub = _service_account_keys(directory)
     return Pki(ca.pair, serving, issued, sa_key, sa_pub)
+
+
+def loopback_serving_pair(pki_dir: Path, pair: CertPair, common_name: str) -> CertPair:
+    """A serving certificate for https://127.0.0.1, signed by the CA in `pki_dir`, saved as
+    `pair`: how a component outside the apiserver (Kueue's webhooks) is trusted by it."""
+    cert, key = _Authority.load(pki_dir).sign(
+        _name(common_name),
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+    )
+    return _write_pair(pair, cert, key)

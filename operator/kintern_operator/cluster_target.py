@@ -18,7 +18,7 @@ from kintern_operator import metrics, naming
 from kintern_operator.builders.proposed_run import build_proposed_run
 from kintern_operator.builders.training_job import build_training_job, checkpoint_dir
 from kintern_operator.cache import WatchedObjects
-from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube
+from kintern_operator.kube import PLURAL_CAMPAIGNS, PLURAL_RUNS, Kube, merge_patch
 from kintern_operator.settings import OperatorSettings
 
 # Machine decisions a person reads on the run itself (its Approved condition and jobName):
@@ -109,12 +109,6 @@ class ClusterTarget:
     def campaign_events(self, events: list[Event]) -> None:
         for event in events:
             self.kube.event(self.campaign, event.type, event.reason, event.message)
-
-
-def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The merge patch from status `old` to `new`: a field `new` no longer has is nulled
-    (a failed launch's jobName, say), or the apiserver would keep it."""
-    return {**{k: None for k in old if k not in new}, **new}
 
 
 def operator_fields(status: dict[str, Any]) -> dict[str, Any]:

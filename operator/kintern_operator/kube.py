@@ -94,7 +94,8 @@ class Kube:
     def patch_status(
         self, plural: str, namespace: str, name: str, status: dict[str, Any]
     ) -> dict[str, Any]:
-        """Merge `status` into the object's status; the object as the apiserver answered."""
+        """Merge `status` into the object's status; the object as the apiserver answered.
+        A field to clear must be None in `status` (see `merge_patch`)."""
         return _object(
             self.custom.patch_namespaced_custom_object_status(
                 naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
@@ -219,3 +220,15 @@ def _raw(response: object) -> dict[str, Any]:
     if not isinstance(response, BaseHTTPResponse):
         raise TypeError(f"expected a raw HTTP response, got {type(response).__name__}")
     return _object(json.loads(response.data))
+
+
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch that turns `old` into `new`: a key `new` lacks must be sent as
+    null, or the apiserver keeps it (a requeued run's startTime would stay forever)."""
+    patch: dict[str, Any] = dict(new)
+    for key, value in old.items():
+        if key not in new:
+            patch[key] = None
+        elif isinstance(value, dict) and isinstance(new[key], dict):
+            patch[key] = merge_patch(value, new[key])
+    return patch

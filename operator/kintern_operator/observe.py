@@ -1,5 +1,6 @@
 """Reads Jobs and Pods (as dicts) into the executor-neutral shapes of `kintern.core.workload`."""
 
+from datetime import datetime
 from typing import Any
 
 from kintern.api.conditions import Reason
@@ -7,11 +8,15 @@ from kintern.api.times import parse_time
 from kintern.core.workload import AgentState, Workload
 
 
-def _job_condition(job: dict[str, Any], type_: str) -> dict[str, Any] | None:
+def _conditions(job: dict[str, Any]) -> list[dict[str, Any]]:
     conditions: list[dict[str, Any]] = (job.get("status") or {}).get("conditions") or []
-    return next(
-        (c for c in conditions if (c.get("type"), c.get("status")) == (type_, "True")), None
-    )
+    return conditions
+
+
+def _job_condition(job: dict[str, Any], type_: str) -> dict[str, Any] | None:
+    """The Job's condition of `type_`, if it is True."""
+    wanted = (type_, "True")
+    return next((c for c in _conditions(job) if (c.get("type"), c.get("status")) == wanted), None)
 
 
 def _container_state(pod: dict[str, Any]) -> dict[str, Any]:
@@ -23,8 +28,22 @@ def _latest_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "", default=None)
 
 
+def _suspended_condition(job: dict[str, Any]) -> dict[str, Any] | None:
+    return next((c for c in _conditions(job) if c.get("type") == "Suspended"), None)
+
+
 def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
     """The run's workload from its Job and the Job's pods (a single pod: backoffLimit 0)."""
+    suspended = _suspended_condition(job) or {}
+    if (job.get("spec") or {}).get("suspend") and not _job_finished(job):
+        # Held by its queue (Kueue): not admitted yet, or evicted. Its pods, if any are
+        # still terminating, belong to an attempt that has ended.
+        since = suspended.get("lastTransitionTime") if suspended.get("status") == "True" else None
+        return Workload(name=job["metadata"]["name"], held=True, held_since=parse_time(since))
+    released_at = None
+    if suspended.get("status") == "False":
+        released_at = parse_time(suspended.get("lastTransitionTime"))
+        pods = [p for p in pods if _created_since(p, released_at)]
     pod = _latest_pod(pods)
     state = _container_state(pod) if pod else {}
     terminated = state.get("terminated") or {}
@@ -58,7 +77,19 @@ def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
         waiting_reason=waiting.get("reason"),
         waiting_since=parse_time(pod_status.get("startTime"))
         or parse_time((pod or {}).get("metadata", {}).get("creationTimestamp")),
+        released_at=released_at,
     )
+
+
+def _job_finished(job: dict[str, Any]) -> bool:
+    return any(_job_condition(job, t) for t in ("Complete", "Failed", "SuccessCriteriaMet"))
+
+
+def _created_since(pod: dict[str, Any], moment: datetime | None) -> bool:
+    """Whether the pod belongs to the attempt since `moment` (whole seconds, as the
+    apiserver writes them): pods of an evicted attempt are older."""
+    created = parse_time(pod["metadata"].get("creationTimestamp"))
+    return moment is None or created is None or created >= moment
 
 
 def _ended_on_its_own(pod: dict[str, Any] | None) -> bool:

@@ -131,7 +131,9 @@ class CampaignReconciler:
         jobs_by_name = {j["metadata"]["name"]: j for j in jobs}
         workloads = _workloads(runs, jobs_by_name, pods)
         agent_job = jobs_by_name.get(naming.agent_job(name))
-        snapshot = Snapshot(campaign, runs, workloads, agent_state_of(agent_job), self.clock())
+        snapshot = Snapshot(
+            campaign, runs, workloads, agent_state_of(agent_job), self.clock(), queues=True
+        )
         plan = plan_campaign(snapshot)
         self.agent.keep(self._seen, body, campaign, plan, agent_job)
         target = ClusterTarget(self.kube, self.settings, self._seen, body, run_bodies)

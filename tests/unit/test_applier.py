@@ -52,9 +52,10 @@ class Recorder:
         self.calls += [("campaign event", e.reason) for e in events]
 
 
-def _apply(runs: list[TrainingRun], target: Recorder) -> None:
-    c = campaign(**{"approvals.mode": "Auto"})
-    plan = plan_campaign(Snapshot(c, runs, {}, AgentState(exists=True, active=True), T0))
+def _apply(runs: list[TrainingRun], target: Recorder, **spec: Any) -> None:
+    c = campaign(**{"approvals.mode": "Auto", **spec})
+    agent = AgentState(exists=True, active=True)
+    plan = plan_campaign(Snapshot(c, runs, {}, agent, T0, queues=True))
     apply_plan(plan, c, runs, target)
 
 
@@ -95,3 +96,13 @@ def test_a_refused_launch_fails_the_run_after_its_status_was_written():
     assert statuses == [("status", ("demo-r001", "Running")), ("status", ("demo-r001", "Failed"))]
     _failed_as(target.statuses["demo-r001"], Reason.JOB_CONFLICT, refused.message)
     assert ("event", ("demo-r001", "Warning", Reason.JOB_CONFLICT)) in target.calls
+
+
+def test_under_a_queue_a_run_that_cannot_launch_is_not_said_to_wait_for_quota():
+    target = Recorder()
+    unresolved = run("demo-r001", recipe="eval", model="run:nope")
+    _apply([unresolved], target, **{"compute.queueName": "team-a"})
+    status = target.statuses["demo-r001"]
+    _failed_as(status, Reason.INVALID_SPEC, "spec.model 'run:nope': run 'nope' has no checkpoint")
+    assert find_condition(status.conditions, "Admitted") is None
+    assert not [c for c in target.calls if c[0] == "event" and c[1][2] == Reason.WAITING_FOR_QUOTA]

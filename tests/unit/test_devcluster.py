@@ -28,7 +28,7 @@ ARGV = {
 }
 
 
-@pytest.mark.parametrize("name", ["K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION"])
+@pytest.mark.parametrize("name", ["K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION", "KUEUE_VERSION"])
 def test_versions_match_the_build_script(name: str) -> None:
     default = re.search(rf'{name}="\$\{{{name}:-(v[0-9.]+)\}}"', BUILD_SCRIPT.read_text())
     assert default is not None

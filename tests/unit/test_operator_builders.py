@@ -66,6 +66,12 @@ def test_kueue_queue_gives_a_suspended_labelled_job():
     job = _job(queue="h100-queue")
     assert job["spec"]["suspend"] is True
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "h100-queue"
+    assert "kueue.x-k8s.io/priority-class" not in job["metadata"]["labels"]
+
+
+def test_a_workload_priority_class_labels_the_job_for_kueue():
+    job = _job(queue="h100-queue", **{"compute.workloadPriorityClass": "team-a-high"})
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] == "team-a-high"
 
 
 def test_agent_role_has_no_secrets_jobs_pods_or_logs():

@@ -61,6 +61,12 @@ def describe_run(run: TrainingRun) -> str:
         lines.append(f"- message: {status.message}")
     if status.failure_reason:
         lines.append(f"- failure: {status.failure_reason}")
+    if status.preemptions:
+        lines.append(
+            f"- preempted {status.preemptions} time(s) by the cluster's queue, using "
+            f"{status.preempted_gpu_hours:.3f} GPU-hours: not a problem with the model, data "
+            "or hyperparameters; do not change them for this"
+        )
     if status.result is not None:
         lines += result_lines(status.result, name_of(run))
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 
 from kintern.api.campaign import PostTrainingCampaign
+from kintern.api.names import KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL
 from kintern.api.request import RunRequest
 from kintern.api.result import DEFAULT_TERMINATION_PATH
 from kintern.api.run import TrainingRun
@@ -19,7 +20,6 @@ from kintern_operator.builders.common import (
 )
 from kintern_operator.settings import OperatorSettings
 
-KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 CHECKPOINT_MOUNT = "/checkpoints"
 
 
@@ -85,6 +85,8 @@ def build_training_job(
     job_labels = dict(labels)
     if compute.queue_name:
         job_labels[KUEUE_QUEUE_LABEL] = compute.queue_name
+    if compute.workload_priority_class:
+        job_labels[KUEUE_PRIORITY_LABEL] = compute.workload_priority_class
     resources: dict[str, Any] = {"requests": {"cpu": compute.cpu, "memory": compute.memory}}
     if gpus:
         resources["limits"] = {compute.gpu_resource: str(gpus)}
