@@ -126,8 +126,8 @@ class SweepPlanner:
             return summary
         try:
             summary = self._plan()
-        except CampaignEnded as ended:
-            summary = str(ended)
+        except CampaignEnded as end:
+            summary = str(end)
         except InterruptedError:
             ended = self._ended()
             if ended is None:

@@ -4,10 +4,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:  # imported lazily below: `kintern --help` stays fast
+    from kintern.api.campaign import PostTrainingCampaign
+    from kintern.local.approvals import Asker
 
 console = Console()
 NO_APPROVER = (
@@ -20,7 +24,7 @@ NO_APPROVER = (
 
 def _campaign_from_flags(
     goal: str, name: str | None, model: str, base_model: str, benchmark: str, gpu_hours: float
-):
+) -> "PostTrainingCampaign":
     from kintern.api.names import campaign_name_from_goal
     from kintern.local.validate import parse_campaign
 
@@ -86,7 +90,7 @@ def _refuse(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _asker(campaign, approve_all: bool):
+def _asker(campaign: "PostTrainingCampaign", approve_all: bool) -> "Asker | None":
     """Who answers for runs that wait for a person: --yes approves them all (a resumed
     campaign keeps the mode it started with); else the terminal; without one, in Policy
     mode, a refusal that says why (the agent proposes what the policy approves); Auto
@@ -103,7 +107,7 @@ def _asker(campaign, approve_all: bool):
     return refuse_without_terminal if mode == "Policy" else None
 
 
-def run_campaign(campaign, directory: Path, approve_all: bool) -> int:
+def run_campaign(campaign: "PostTrainingCampaign", directory: Path, approve_all: bool) -> int:
     from kintern.local.agents import agent_for
     from kintern.local.report import write_report
     from kintern.local.runner import LocalRunner

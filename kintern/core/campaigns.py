@@ -147,7 +147,7 @@ def _derive_status(
     cond(
         ConditionType.AWAITING_APPROVAL,
         awaiting > 0,
-        "RunsAwaitingApproval" if awaiting else "NoneAwaiting",
+        Reason.RUNS_AWAITING_APPROVAL if awaiting else Reason.NONE_AWAITING,
         f"{awaiting} run(s) await approval",
     )
     already_complete = _is_true(status, ConditionType.COMPLETE)

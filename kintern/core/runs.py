@@ -83,11 +83,17 @@ def _finish(step: RunStep, run: TrainingRun, phase: str, reason: str, message: s
         step.events.append(Event("Normal", reason, message))
 
 
+def fail(step: RunStep, run: TrainingRun, reason: str, message: str) -> None:
+    """End the run Failed: its phase, failureReason, Failed condition and a Warning Event."""
+    _finish(step, run, "Failed", reason, message)
+
+
 def step_run(run: TrainingRun, workload: Workload | None, ctx: RunContext) -> RunStep:
     """Advance one run by one step."""
     step = RunStep(status=run.status.model_copy(deep=True))
     if step.status.phase in TERMINAL_RUN_PHASES:
         return step
+    step.status.observed_generation = run.metadata.get("generation")
     if workload is not None:
         _follow_workload(step, run, workload, ctx)
     elif is_true(step.status.conditions, ConditionType.APPROVED):
@@ -138,7 +144,7 @@ def _decide(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
         step.status.phase = "AwaitingApproval"
         step.status.message = decision.message
         if _set(step, run, ConditionType.APPROVED, "False", decision.reason, decision.message):
-            step.events.append(Event("Normal", "AwaitingApproval", decision.message))
+            step.events.append(Event("Normal", Reason.AWAITING_APPROVAL, decision.message))
         return
     _set(step, run, ConditionType.APPROVED, "True", decision.reason, decision.message)
     step.events.append(Event("Normal", decision.reason, decision.message))

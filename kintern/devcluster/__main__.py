@@ -19,6 +19,7 @@ from kintern.devcluster.cluster import (
     stop_component,
     up,
 )
+from kintern.devcluster.realnode_config import RealNodeError
 from kintern.images import cpu_images
 
 app = typer.Typer(no_args_is_help=True, help="The Kintern local control plane (etcd .. kwok).")
@@ -75,7 +76,7 @@ def up_command(
     )
     try:
         cluster = up(cfg)
-    except (realnode.RealNodeError, kueue.KueueError) as err:
+    except (RealNodeError, kueue.KueueError) as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(1) from None
     typer.echo("\n".join(_env_lines(cluster)))

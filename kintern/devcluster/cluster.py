@@ -24,6 +24,7 @@ from kintern.devcluster.layout import KUBERNETES_SERVICE_IP, Layout, Ports
 from kintern.devcluster.nodes import NodePool, cpu_pool, create_nodes, gpu_pool, wait_nodes_ready
 from kintern.devcluster.ports import free_ports
 from kintern.devcluster.process import ProcessRecord, start, stop
+from kintern.devcluster.realnode_config import NODE_NAME
 
 # Client certificates: file stem -> who the apiserver takes the holder to be.
 CLIENTS = {
@@ -32,7 +33,7 @@ CLIENTS = {
     "scheduler": pki.ClientIdentity("system:kube-scheduler"),
     "kwok": pki.ClientIdentity("kintern-kwok", ("system:masters",)),
     # The real node's kubelet, and the apiserver when it calls a kubelet (logs, exec).
-    "kubelet": pki.ClientIdentity(f"system:node:{realnode.NODE_NAME}", ("system:nodes",)),
+    "kubelet": pki.ClientIdentity(f"system:node:{NODE_NAME}", ("system:nodes",)),
     "apiserver-kubelet-client": pki.ClientIdentity("kube-apiserver-kubelet-client"),
 }
 ArgvBuilder = Callable[[Binaries, Layout, Ports], list[str]]
@@ -106,7 +107,8 @@ class RunningCluster:
 
     def api_client(self) -> client.ApiClient:
         """A Kubernetes client with the admin credentials."""
-        return config.new_client_from_config(config_file=str(self.kubeconfig))
+        api: client.ApiClient = config.new_client_from_config(config_file=str(self.kubeconfig))
+        return api
 
 
 def _log(message: str) -> None:

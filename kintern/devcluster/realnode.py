@@ -104,7 +104,8 @@ def _bind_node_role(api: client.ApiClient) -> None:
                       "name": "system:nodes"}],
     }  # fmt: skip
     try:
-        client.RbacAuthorizationV1Api(api).create_cluster_role_binding(body)
+        binding = client.V1ClusterRoleBinding.model_validate(body)
+        client.RbacAuthorizationV1Api(api).create_cluster_role_binding(binding)
     except client.ApiException as err:
         if err.status != 409:
             raise
@@ -118,7 +119,8 @@ def _wait_ready(api: client.ApiClient, kubelet: ProcessRecord, timeout: float) -
             raise RealNodeError(f"the kubelet exited:\n{log_tail(kubelet.log)}")
         with contextlib.suppress(client.ApiException):
             node = core.read_node(NODE_NAME)
-            conditions = {c.type: c.status for c in node.status.conditions or []}
+            found = node.status.conditions if node.status else None
+            conditions = {c.type: c.status for c in found or []}
             if conditions.get("Ready") == "True":
                 return
         time.sleep(0.5)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from kintern.api.conditions import Reason
 from kintern.api.request import RunRequest
 from kintern.core.redaction import without_secrets
 from kintern.core.requests import train_arguments
@@ -184,9 +185,6 @@ class LocalExecutor:
         lines = log.read_text(errors="replace").splitlines() if log.exists() else []
         return "\n".join(lines[-LOG_TAIL_LINES:])
 
-    def forget(self, name: str) -> None:
-        self.processes.pop(name, None)
-
     def stop(self, name: str, grace_seconds: float = 10) -> None:
         process = self.processes.get(name)
         if process is None or process.popen.poll() is not None:
@@ -215,7 +213,7 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 def _reason(code: int) -> str:
     if code == -signal.SIGKILL:
-        return "OOMKilled"
+        return Reason.OOM_KILLED
     if code < 0:
-        return "Terminated"
-    return "Error"
+        return Reason.TERMINATED
+    return Reason.ERROR

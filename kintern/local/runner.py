@@ -1,7 +1,8 @@
 """`kintern run`: the campaign loop on one machine.
 
 The same state machine as the operator (`kintern.core.campaigns.plan_campaign`) decides
-approvals, budgets and endings; runs are local processes; the agent works in a thread
+approvals, budgets and endings, and the same applier (`kintern.core.applier`) carries
+the decisions out; runs are local processes; the agent works in a thread
 through `LocalBackend`. Ctrl-C stops cleanly, and a second `kintern run` on the same
 directory resumes: finished runs stay finished, interrupted ones start again.
 """
@@ -18,15 +19,15 @@ from rich.live import Live
 
 from kintern.api.campaign import PostTrainingCampaign
 from kintern.api.run import TrainingRun
-from kintern.core.budget import requested_gpus
-from kintern.core.campaigns import CampaignPlan, Snapshot, plan_campaign
+from kintern.core.applier import apply_plan
+from kintern.core.campaigns import Snapshot, plan_campaign
 from kintern.core.publish import is_publish
-from kintern.core.requests import UnresolvedModel, build_request
 from kintern.core.workload import AgentState
 from kintern.local import approvals, view
 from kintern.local.backend import LocalBackend
 from kintern.local.executor import LocalExecutor
 from kintern.local.store import CampaignStore
+from kintern.local.target import LocalTarget
 
 log = logging.getLogger(__name__)
 # How long a stopped agent gets to report its last words (its summary) before the report.
@@ -75,6 +76,7 @@ class LocalRunner:
         self.store.init(campaign)
         self.backend = LocalBackend(self.store)
         self.executor = LocalExecutor(self.store, gpus)
+        self.target = LocalTarget(self.store, self.executor)
         self.ask = ask
         self.console = console or Console()
         self.poll_seconds = poll_seconds
@@ -108,7 +110,7 @@ class LocalRunner:
         state = self.agent.state() if self.agent.thread.ident else AgentState(exists=True)
         snapshot = Snapshot(campaign, runs, self.executor.workloads(), state, datetime.now(UTC))
         plan = plan_campaign(snapshot)
-        self._apply(campaign, runs, plan)
+        apply_plan(plan, campaign, runs, self.target)
         campaign = self.store.campaign()
         runs = self.store.runs()
         live.update(view.render(campaign, runs))
@@ -117,50 +119,6 @@ class LocalRunner:
         ended = campaign.status.phase in ("Succeeded", "Failed")
         self._prompt(live, runs)  # after the end too: publishing the best model asks
         return ended and self.executor.live == 0 and not _publishing(runs, self.ask is not None)
-
-    def _apply(
-        self, campaign: PostTrainingCampaign, runs: list[TrainingRun], plan: CampaignPlan
-    ) -> None:
-        by_name = {r.metadata["name"]: r for r in runs}
-        checkpoints = {
-            n: s.status.result.checkpoint
-            for n, s in plan.steps.items()
-            if s.status.result and s.status.result.checkpoint
-        }
-        for name, step in plan.steps.items():
-            if step.status != by_name[name].status:
-                self.store.write_run_status(name, step.status)
-            for event in step.events:
-                self._trace_event(name, event.type, event.reason, event.message)
-            if step.launch:
-                self._launch(by_name[name], campaign, checkpoints)
-            if step.stop:
-                self.executor.stop(name)
-        self.store.write_status(plan.status)
-        for run in plan.creates:
-            self.store.create_run(run.metadata["name"], run.spec)
-        for event in plan.events:
-            self._trace_event(campaign.metadata["name"], event.type, event.reason, event.message)
-
-    def _launch(
-        self, run: TrainingRun, campaign: PostTrainingCampaign, checkpoints: dict[str, str]
-    ) -> None:
-        name = run.metadata["name"]
-        out = self.store.run_dir(name) / "checkpoint"
-        try:
-            request = build_request(
-                run,
-                campaign,
-                str(out),
-                checkpoints,
-                result_path=str(self.store.run_dir(name) / "result.json"),
-            )
-        except UnresolvedModel as err:
-            status = self.store.run(name).status  # type: ignore[union-attr]
-            status.phase, status.message = "Failed", str(err)
-            self.store.write_run_status(name, status)
-            return
-        self.executor.launch(request, requested_gpus(run, campaign.spec))
 
     def _prompt(self, live: Live, runs: list[TrainingRun]) -> None:
         if self.ask is None:
@@ -176,14 +134,6 @@ class LocalRunner:
             finally:
                 live.start()
             approvals.record(self.store, run, approved, reason)
-
-    def _trace_event(self, subject: str, type_: str, reason: str, message: str) -> None:
-        moment = datetime.now(UTC).isoformat(timespec="seconds")
-        line = f"{moment} {type_} {subject} {reason}: {message}\n"
-        path = self.store.trace_dir / "events.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as f:
-            f.write(line)
 
 
 def _publishing(runs: list[TrainingRun], can_ask: bool) -> bool:

@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic.alias_generators import to_snake
 
+from kintern.api import admission
 from kintern.api.campaign import CampaignStatus, PostTrainingCampaign
 from kintern.api.run import TrainingRun, TrainingRunSpec, TrainingRunStatus
 from kintern.api.times import rfc3339
 
-AGENT_FIELDS = ("agent_summary", "agent_done")
-AGENT_USAGE_FIELDS = ("agent_iterations", "agent_tokens", "agent_cost_usd")
+# The status fields the agent owns (one list, kintern.api.admission), as Python names.
+AGENT_FIELDS = tuple(to_snake(f) for f in admission.AGENT_STATUS_FIELDS)
+AGENT_USAGE_FIELDS = tuple(to_snake(f) for f in admission.AGENT_USAGE_FIELDS)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -7,9 +7,11 @@ keyed by it, cache.py) and adds whichever of the two it lacks; while the campaig
 exist, its runs are marked, and they are adopted when it appears.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
-from kintern.api.conditions import Reason, now_rfc3339
+from kintern.api.conditions import Reason
+from kintern.core.refusals import orphan_status
 from kintern_operator import naming
 from kintern_operator.builders.common import owner_reference
 from kintern_operator.kube import PLURAL_RUNS, Kube
@@ -28,7 +30,7 @@ def owned_by_a_campaign(run: dict[str, Any]) -> bool:
 def adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
     """The metadata patch that adds whichever of the label and the owner reference the run
     lacks (empty when it has both)."""
-    meta, patch = run["metadata"], {}
+    meta, patch = run["metadata"], dict[str, Any]()
     if not labelled(run, campaign["metadata"]["name"]):
         patch["labels"] = {naming.CAMPAIGN_LABEL: naming.label_value(campaign["metadata"]["name"])}
     owners = meta.get("ownerReferences") or []
@@ -50,13 +52,6 @@ def mark_orphan(kube: Kube, run: dict[str, Any], campaign: str) -> None:
         f"campaign {campaign!r} does not exist in namespace {meta['namespace']}; "
         "set spec.campaign to an existing PostTrainingCampaign"
     )
-    condition = {
-        "type": "Approved",
-        "status": "Unknown",
-        "reason": Reason.CAMPAIGN_NOT_FOUND,
-        "message": message,
-        "lastTransitionTime": now_rfc3339(),
-    }
-    status = {"phase": "Pending", "message": message, "conditions": [condition]}
-    kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status)
+    status = orphan_status(meta.get("generation"), message, datetime.now(UTC))
+    kube.patch_status(PLURAL_RUNS, meta["namespace"], meta["name"], status.to_dict())
     kube.event(run, "Warning", Reason.CAMPAIGN_NOT_FOUND, message)

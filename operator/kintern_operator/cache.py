@@ -108,15 +108,15 @@ class WatchedObjects:
         watched = {b["metadata"]["name"]: b for b in _snapshot(self._indexes[kind].get(key))}
         now = time.monotonic()
         with self._guard:
-            written = self._own.get((kind, key))
-            for name, (at, body) in list((written or {}).items()):
+            written = self._own.get((kind, key), {})
+            for name, (at, body) in list(written.items()):
                 seen = watched.get(name)
                 if now - at > OWN_WRITE_SECONDS or (seen and _newer_or_same(seen, body)):
                     del written[name]  # the watch caught up (or never will)
                 else:
                     watched[name] = body
-            if written == {}:
-                del self._own[(kind, key)]
+            if not written:
+                self._own.pop((kind, key), None)
         return list(watched.values())
 
 

@@ -40,15 +40,7 @@ class NoDiffBase(kopf.DiffBaseStorage):
 
 
 @kopf.on.startup()
-def operator_startup(
-    settings: kopf.OperatorSettings,
-    memo: kopf.Memo,
-    campaign_index: kopf.Index[Key, Body],
-    run_index: kopf.Index[Key, Body],
-    job_index: kopf.Index[Key, Body],
-    pod_index: kopf.Index[Key, Body],
-    **_: Any,
-) -> None:
+def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
     settings.posting.level = logging.WARNING
     settings.persistence.diffbase_storage = NoDiffBase()
     if "reconciler" not in memo:
@@ -57,7 +49,9 @@ def operator_startup(
         memo["reconciler"] = CampaignReconciler(Kube(api), ours)
     reconciler = _reconciler(memo)
     # kopf's indexes, empty now; kopf fills them before the first handler runs.
-    reconciler.watched = WatchedObjects(campaign_index, run_index, job_index, pod_index)
+    # (kopf passes each index as a keyword named after the function that fills it.)
+    indexes = [kwargs[f"{kind}_index"] for kind in ("campaign", "run", "job", "pod")]
+    reconciler.watched = WatchedObjects(*indexes)
     _bound_kopf_calls(settings, reconciler.settings)
     reconciler.start(reconciler.settings.reconcile_workers)
     stop = threading.Event()
@@ -134,7 +128,7 @@ async def pod_index(body: kopf.Body, **_: Any) -> dict[Key, Body]:
 
 
 @kopf.on.event(naming.GROUP, naming.VERSION, PLURAL_CAMPAIGNS)
-async def campaign_event(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def campaign_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     reconciler, meta = _reconciler(memo), body["metadata"]
     phase = (body.get("status") or {}).get("phase")
     live = event["type"] != "DELETED" and phase not in TERMINAL

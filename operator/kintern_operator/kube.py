@@ -7,12 +7,14 @@ Everything goes through the kubernetes client; bodies are plain dicts in the wir
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
-from urllib3 import Retry
+from kubernetes.client.rest import RESTResponse
+from urllib3 import BaseHTTPResponse, Retry
 from urllib3.exceptions import HTTPError
 
 from kintern.api.conditions import now_rfc3339
@@ -39,8 +41,19 @@ class BoundedApiClient(client.ApiClient):
         super().__init__(configuration)
         self.timeout = timeout
 
-    def call_api(self, *args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
-        return super().call_api(*args, _request_timeout=_request_timeout or self.timeout, **kwargs)
+    def call_api(
+        self,
+        method: str,
+        url: str,
+        header_params: dict[str, str] | None = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+    ) -> RESTResponse:
+        timeout = _request_timeout or self.timeout
+        return super().call_api(
+            method, url, header_params, body, post_params, _request_timeout=timeout
+        )
 
 
 def bounded_api(connect_seconds: float, read_seconds: float) -> BoundedApiClient:
@@ -83,7 +96,7 @@ class Kube:
     ) -> dict[str, Any]:
         """Merge `status` into the object's status; the object as the apiserver answered.
         A field to clear must be None in `status` (see `merge_patch`)."""
-        return dict(
+        return _object(
             self.custom.patch_namespaced_custom_object_status(
                 naming.GROUP, naming.VERSION, namespace, plural, name, {"status": status}
             )
@@ -92,7 +105,7 @@ class Kube:
     def patch_metadata(
         self, plural: str, namespace: str, name: str, metadata: dict[str, Any]
     ) -> dict[str, Any]:
-        return dict(
+        return _object(
             self.custom.patch_namespaced_custom_object(
                 naming.GROUP, naming.VERSION, namespace, plural, name, {"metadata": metadata}
             )
@@ -106,8 +119,8 @@ class Kube:
         found = self.batch.list_namespaced_job(
             namespace, field_selector=f"metadata.name={name}", _preload_content=False
         )
-        items = json.loads(found.data)["items"]
-        return items[0] if items else None
+        items = _raw(found)["items"]
+        return dict(items[0]) if items else None
 
     def delete_job(self, namespace: str, name: str) -> None:
         try:
@@ -125,7 +138,7 @@ class Kube:
         """Create `body`: the created object, or None if one of that name exists already
         (kept as it is)."""
         kind, ns = body["kind"], body["metadata"]["namespace"]
-        creators = {
+        creators: dict[str, Callable[..., object]] = {
             "Job": self.batch.create_namespaced_job,
             "ServiceAccount": self.core.create_namespaced_service_account,
             "ConfigMap": self.core.create_namespaced_config_map,
@@ -141,12 +154,12 @@ class Kube:
             if err.status == 409:
                 return None
             raise
-        return dict(json.loads(response.data))
+        return _raw(response)
 
     def read(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """An agent object (ServiceAccount, Role, RoleBinding or ConfigMap) as the
         apiserver sent it, or None when there is none."""
-        readers = {
+        readers: dict[str, Callable[..., object]] = {
             "ServiceAccount": self.core.read_namespaced_service_account,
             "ConfigMap": self.core.read_namespaced_config_map,
             "Role": self.rbac.read_namespaced_role,
@@ -158,7 +171,7 @@ class Kube:
             if err.status == 404:
                 return None
             raise
-        return dict(json.loads(response.data))
+        return _raw(response)
 
     # --- events -----------------------------------------------------------------------
 
@@ -187,9 +200,26 @@ class Kube:
             "reportingComponent": "kintern-operator",
         }
         try:
-            self.core.create_namespaced_event(meta["namespace"], body)
+            self.core.create_namespaced_event(
+                meta["namespace"], client.CoreV1Event.model_validate(body)
+            )
         except ApiException as err:
             log.warning("could not record event %s on %s: %s", reason, meta["name"], err.reason)
+
+
+def _object(answer: object) -> dict[str, Any]:
+    """A custom object as the apiserver answered it (the client types it as `object`)."""
+    if not isinstance(answer, dict):
+        raise TypeError(f"expected an object from the apiserver, got {type(answer).__name__}")
+    return answer
+
+
+def _raw(response: object) -> dict[str, Any]:
+    """The body of a call made with `_preload_content=False`: the raw HTTP response (the
+    client's signatures name the parsed model whatever that flag says)."""
+    if not isinstance(response, BaseHTTPResponse):
+        raise TypeError(f"expected a raw HTTP response, got {type(response).__name__}")
+    return _object(json.loads(response.data))
 
 
 def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -100,7 +100,9 @@ class LeaderElector:
             raise
 
     def _create(self) -> bool:
-        body = {"metadata": {"name": self.name}, "spec": self._spec(_now())}
+        body = client.V1Lease.model_validate(
+            {"metadata": {"name": self.name}, "spec": self._spec(_now())}
+        )
         try:
             self.coord.create_namespaced_lease(
                 self.namespace, body, _request_timeout=self._call_timeout

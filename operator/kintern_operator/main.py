@@ -10,6 +10,9 @@ import threading
 
 import kopf
 
+# The type kopf.operator's signature names; kopf's top level does not export it.
+from kopf._core.engines.peering import Identity
+
 from kintern_operator import handlers, metrics  # noqa: F401  (handlers register with kopf)
 from kintern_operator.health import Liveness, serve_health
 from kintern_operator.kube import Kube, bounded_api
@@ -70,7 +73,7 @@ async def _operate(stop: threading.Event, memo: kopf.Memo, namespaces: list[str]
             # kopf's default identity asks getpass.getuser(), which raises in an image
             # whose user has no passwd entry (any UID a cluster assigns); peering is off,
             # so the identity only names this process in kopf's logs.
-            identity=f"{socket.gethostname()}/{os.getpid()}",
+            identity=Identity(f"{socket.gethostname()}/{os.getpid()}"),
             clusterwide=not namespaces,
             namespaces=namespaces,
             stop_flag=stop,

@@ -72,7 +72,7 @@ def report_campaign(campaign: PostTrainingCampaign, runs: list[TrainingRun]) -> 
     with _phases_guard:
         _campaign_phases[(ns, name)] = status.phase
         _count_campaigns(ns)
-    by_phase = Counter(r.status.phase for r in runs)
+    by_phase = Counter[str](r.status.phase for r in runs)
     for phase in RUN_PHASES:
         RUNS.labels(ns, name, phase).set(by_phase.get(phase, 0))
     APPROVALS_PENDING.labels(ns, name).set(by_phase.get("AwaitingApproval", 0))

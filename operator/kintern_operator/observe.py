@@ -3,15 +3,20 @@
 from datetime import datetime
 from typing import Any
 
+from kintern.api.conditions import Reason
 from kintern.api.times import parse_time
 from kintern.core.workload import AgentState, Workload
 
 
+def _conditions(job: dict[str, Any]) -> list[dict[str, Any]]:
+    conditions: list[dict[str, Any]] = (job.get("status") or {}).get("conditions") or []
+    return conditions
+
+
 def _job_condition(job: dict[str, Any], type_: str) -> dict[str, Any] | None:
-    for cond in (job.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_ and cond.get("status") == "True":
-            return cond
-    return None
+    """The Job's condition of `type_`, if it is True."""
+    wanted = (type_, "True")
+    return next((c for c in _conditions(job) if (c.get("type"), c.get("status")) == wanted), None)
 
 
 def _container_state(pod: dict[str, Any]) -> dict[str, Any]:
@@ -24,10 +29,7 @@ def _latest_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _suspended_condition(job: dict[str, Any]) -> dict[str, Any] | None:
-    for cond in (job.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Suspended":
-            return cond
-    return None
+    return next((c for c in _conditions(job) if c.get("type") == "Suspended"), None)
 
 
 def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
@@ -107,11 +109,11 @@ def _failure_reason(terminated: dict[str, Any], failed: dict[str, Any] | None) -
     and `Error` on another.
     """
     job_reason = (failed or {}).get("reason")
-    if terminated.get("reason") == "OOMKilled":
-        return "OOMKilled"
-    if job_reason == "DeadlineExceeded":
-        return "DeadlineExceeded"
-    return str(terminated.get("reason") or job_reason or "TrainingFailed")
+    if terminated.get("reason") == Reason.OOM_KILLED:
+        return Reason.OOM_KILLED
+    if job_reason == Reason.DEADLINE_EXCEEDED:
+        return Reason.DEADLINE_EXCEEDED
+    return str(terminated.get("reason") or job_reason or Reason.TRAINING_FAILED)
 
 
 def agent_state_of(job: dict[str, Any] | None) -> AgentState:

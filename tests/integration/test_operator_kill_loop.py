@@ -1,21 +1,24 @@
 """The operator SIGKILLed at random moments of a campaign, twenty times over, still ends
 with every run counted once, one Job per run, and GPU-hours equal to what the pods ran.
 
-The randomness is seeded (KINTERN_FAULT_SEED overrides it, and a failure prints it), so a
-failing schedule can be replayed. Runs are proposed with the agent's token while the kills
-go on; the fake trainer ends each pod after a random time, some of them with a failure.
+Each kill lands at an observed moment of one run's life (tests/support/moments.py: the
+run exists, its status is written, its Job exists, its pod started, it ended), drawn at
+random. The randomness is seeded (KINTERN_FAULT_SEED overrides it, and a failure prints
+it and the schedule), so a failing schedule replays the same moments. Runs are proposed
+with the agent's token while the kills go on; the fake trainer ends each pod after a
+random time, some of them with a failure.
 Leader election is off here: a killed process is gone before the next starts, and the
 Lease has its own test; without it every kill lands on a working operator.
 """
 
 import os
 import random
-import time
 
 import pytest
 
 from tests.support.fake_trainer import FakeTrainer, Outcome
 from tests.support.kintern_api import KinternApi, agent_identity, result_message
+from tests.support.moments import MOMENTS, reach
 from tests.support.operator import OperatorProcess
 from tests.support.recorder import Recorder
 from tests.support.wait import eventually
@@ -40,20 +43,29 @@ def _outcomes(rng: random.Random) -> dict[str, Outcome]:
     return plan
 
 
-def _kill_at_random(operator: OperatorProcess, agent: KinternApi, rng: random.Random) -> None:
-    """Start, propose the next run, let it work for a random while, SIGKILL."""
-    for kill in range(KILLS):
+def _schedule(rng: random.Random) -> list[tuple[str, str]]:
+    """For each kill, the run and the moment of its life it waits for: the first RUNS
+    kills follow the run just proposed, the rest a run proposed earlier."""
+    return [(f"demo-r{kill % RUNS:03d}", rng.choice(MOMENTS)) for kill in range(KILLS)]
+
+
+def _kill_at_moments(
+    operator: OperatorProcess, agent: KinternApi, schedule: list[tuple[str, str]], api
+) -> None:
+    """Start, propose the next run, wait for the kill's moment, SIGKILL."""
+    for kill, (run, moment) in enumerate(schedule):
         operator.start()
         if kill < RUNS:
-            agent.create_run(f"demo-r{kill:03d}")
-        time.sleep(rng.uniform(0.0, 1.5))
+            agent.create_run(run)
+        reach(api, agent.namespace, run, moment)
         operator.kill()
-        time.sleep(rng.uniform(0.0, 0.3))
 
 
 def test_twenty_random_kills_lose_and_duplicate_nothing(cluster, namespace, tmp_path):
     rng = random.Random(SEED)
     outcomes = _outcomes(rng)
+    schedule = _schedule(rng)
+    print(f"seed {SEED}: kills at {schedule}")
     admin = KinternApi(cluster.api, namespace)
     operator = OperatorProcess(cluster.kubeconfig, namespace, tmp_path, leader_election="false")
     with Recorder(cluster.api, namespace) as seen, FakeTrainer(cluster.api, namespace, outcomes):
@@ -68,7 +80,7 @@ def test_twenty_random_kills_lose_and_duplicate_nothing(cluster, namespace, tmp_
             )
             admin.wait_campaign("Running")
         agent = KinternApi(cluster.service_account_client(namespace, agent_identity()), namespace)
-        _kill_at_random(operator, agent, rng)
+        _kill_at_moments(operator, agent, schedule, cluster.api)
         with operator:  # the last start, left to finish the campaign
             runs = {
                 name: admin.wait_run(name.removeprefix("trun-"), "Succeeded", "Failed", timeout=90)

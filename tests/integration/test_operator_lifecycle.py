@@ -105,7 +105,8 @@ def test_rejection_reaches_the_run_with_its_reason(cluster, namespace, operator)
 
 def test_budget_exhaustion_stops_new_runs_and_ends_the_campaign(cluster, namespace, operator):
     admin = KinternApi(cluster.api, namespace)
-    admin.create_campaign(**{"budget.gpuHours": 1.5, "budget.maxConcurrentRuns": 1})
+    budget = {"budget.gpuHours": 1.5, "budget.maxConcurrentRuns": 1, "budget.maxRuns": 2}
+    admin.create_campaign(**budget)
     admin.wait_campaign("Running")
     outcome = Outcome(0, result_message(0.3))
     with FakeTrainer(
@@ -113,14 +114,24 @@ def test_budget_exhaustion_stops_new_runs_and_ends_the_campaign(cluster, namespa
     ):
         admin.create_run("demo-r001", resources={"hours": 1})
         admin.wait_run("demo-r001", "Succeeded")
+        # r001 took seconds, so 1 GPU-hour still fits once; a 2-hour run cannot fit at all.
+        admin.create_run("demo-r003", resources={"hours": 2})
+        rejected = admin.wait_run("demo-r003", "Rejected")
+        assert condition(rejected, "Approved")["reason"] == "BudgetExceeded"
+        assert "over by" in rejected["status"]["message"]
         admin.create_run("demo-r002", resources={"hours": 1})
-        run = admin.wait_run("demo-r002", "Rejected", "Succeeded")
-    # r001 took seconds, so 1 GPU-hour still fits once; the third run cannot fit at all.
-    admin.create_run("demo-r003", resources={"hours": 2})
-    rejected = admin.wait_run("demo-r003", "Rejected")
-    assert condition(rejected, "Approved")["reason"] == "BudgetExceeded"
-    assert "over by" in rejected["status"]["message"]
-    assert run["status"]["phase"] == "Succeeded"
+        assert admin.wait_run("demo-r002", "Succeeded", "Failed")["status"]["phase"] == "Succeeded"
+    # The second finished run spends the budget's maxRuns: the campaign ends, with its best.
+    campaign = admin.wait_campaign("Succeeded", "Failed")
+    assert campaign["status"]["phase"] == "Succeeded"
+    assert condition(campaign, "Complete")["reason"] == "MaxRunsReached"
+    assert condition(campaign, "BudgetExhausted")["status"] == "True"
+    assert campaign["status"]["best"]["score"] == pytest.approx(0.3)
+    # and refuses what comes after, with no Job.
+    admin.create_run("demo-r004", resources={"hours": 1})
+    late = admin.wait_run("demo-r004", "Rejected")
+    assert condition(late, "Approved")["reason"] == "CampaignNotRunning"
+    assert _job(cluster, namespace, "trun-demo-r004") is None
 
 
 def test_deadline_ends_the_campaign_and_stops_its_jobs(cluster, namespace, operator):
@@ -131,8 +142,13 @@ def test_deadline_ends_the_campaign_and_stops_its_jobs(cluster, namespace, opera
     admin.wait_run("demo-r001", "Running")
     run = admin.wait_run("demo-r001", "Failed", timeout=60)
     assert run["status"]["failureReason"] == "DeadlineExceeded"
+    # No run succeeded before the deadline: the campaign failed, and says why.
     campaign = admin.wait_campaign("Failed", "Succeeded")
+    assert campaign["status"]["phase"] == "Failed"
     assert condition(campaign, "Complete")["reason"] == "DeadlinePassed"
+    failed = condition(campaign, "Failed")
+    assert (failed["status"], failed["reason"]) == ("True", "DeadlinePassed")
+    assert "no run succeeded" in failed["message"]
     eventually(lambda: _job(cluster, namespace, "trun-demo-r001") is None, "the Job to go")
 
 

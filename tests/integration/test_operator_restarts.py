@@ -1,6 +1,8 @@
-"""Killed at any moment and started again, the operator duplicates nothing and loses nothing."""
+"""Killed at any moment and started again, the operator duplicates nothing and loses nothing.
 
-import time
+The kills land at observed moments of the runs' lives (tests/support/moments.py): once a
+run's status is written, once a run's Job exists, once a run's pod has started; and one
+right after a run is created, before the operator can have decided about it."""
 
 import pytest
 from kubernetes import client
@@ -8,12 +10,15 @@ from kubernetes import client
 from kintern.api.times import parse_time
 from tests.support.fake_trainer import FakeTrainer, Outcome
 from tests.support.kintern_api import KinternApi, agent_identity, result_message
+from tests.support.moments import JOB_EXISTS, POD_STARTED, RUN_CREATED, STATUS_WRITTEN, reach
 from tests.support.operator import OperatorProcess
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.cluster
 RUNS = 6
 GPUS = 2
+# After which run's creation the operator is killed, and at which moment of that run.
+KILL_AT = {0: RUN_CREATED, 1: STATUS_WRITTEN, 3: JOB_EXISTS, 5: POD_STARTED}
 
 
 def _pod_gpu_hours(cluster, namespace) -> float:
@@ -49,10 +54,9 @@ def test_operator_killed_mid_flight_creates_no_duplicates(cluster, namespace, tm
         with FakeTrainer(cluster.api, namespace, outcomes):
             for i in range(RUNS):
                 agent.create_run(f"demo-r{i:03d}")
-                time.sleep(0.7)
-                if i % 2 == 1:  # kill between events, including right after creations
+                if i in KILL_AT:
+                    reach(cluster.api, namespace, f"demo-r{i:03d}", KILL_AT[i])
                     operator.kill()
-                    time.sleep(0.5)
                     operator.start()
             for i in range(RUNS):
                 admin.wait_run(f"demo-r{i:03d}", "Succeeded", timeout=120)
@@ -74,7 +78,7 @@ def test_operator_killed_mid_flight_creates_no_duplicates(cluster, namespace, tm
         .items
     )
     assert len(pods) == RUNS
-    assert operator.starts >= 4
+    assert operator.starts == 1 + len(KILL_AT)
     used = campaign["status"]["usage"]["gpuHours"]
     assert used == pytest.approx(_pod_gpu_hours(cluster, namespace), abs=1e-3)
     charged = [admin.run(f"demo-r{i:03d}")["status"]["gpuHours"] for i in range(RUNS)]

@@ -30,11 +30,13 @@ class Step:
 
     @property
     def request(self) -> dict[str, Any]:
-        return self.record.get("request", {})
+        request: dict[str, Any] = self.record.get("request", {})
+        return request
 
     @property
     def spec(self) -> dict[str, Any]:
-        return self.request.get("spec", {})
+        spec: dict[str, Any] = self.request.get("spec", {})
+        return spec
 
     @property
     def name(self) -> str:

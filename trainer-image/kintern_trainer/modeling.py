@@ -59,7 +59,7 @@ def device_memory(device: str) -> int:
     import torch
 
     if device == "cuda":
-        return torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+        return int(torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory)
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
@@ -111,7 +111,7 @@ def load_causal_lm(path: str, device: str) -> PreTrainedModel:
     except OSError as exc:
         raise model_error(path, exc) from exc
     tune_cpu_threads(model, device)
-    model.to(device)  # type: ignore[arg-type]  # transformers' wrapper of `to` is mistyped
+    model.to(device)
     return model.eval()
 
 

@@ -69,7 +69,8 @@ def _import(path: str) -> RewardFunc:
         raise SpecError(f"reward '{path}' cannot be imported: {exc}") from exc
     if not callable(func):
         raise SpecError(f"reward '{path}' is not a function")
-    return func
+    reward: Callable[..., list[float]] = func
+    return reward
 
 
 def _matches(text: str, answer: Any) -> bool:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kintern.api.campaign import EvalSpec
 from kintern_trainer.evaluation.prompts import (
@@ -24,6 +26,9 @@ from kintern_trainer.evaluation.prompts import (
     generative_prompt,
 )
 from kintern_trainer.evaluation.questions import MCQuestion
+
+if TYPE_CHECKING:  # a heavy import, made inside build_tokenizer
+    from transformers import PreTrainedTokenizerFast
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -94,7 +99,7 @@ def build_tiny_model(directory: Path | str, seed: int = 0) -> Path:
     return out
 
 
-def build_tokenizer(directory: Path):  # -> PreTrainedTokenizerFast (heavy import kept lazy)
+def build_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
     """A byte-level BPE tokenizer trained on the toy vocabulary and prompt formats; it can
     encode any text (bytes), and the toy task's words are single tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -205,7 +210,7 @@ def _eval_row(q: MCQuestion) -> dict[str, object]:
     return {"question": q.question, "choices": list(q.choices), "answer": q.answer}
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+def _write_jsonl(path: Path, rows: Sequence[Mapping[str, object]]) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 

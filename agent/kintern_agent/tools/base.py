@@ -15,7 +15,7 @@ class ToolError(Exception):
     """An expected failure; its message is shown to the model, which can act on it."""
 
 
-class KinternTool(Tool):
+class KinternTool(Tool):  # type: ignore[misc]  # smolagents ships no type information
     """A tool that returns text."""
 
     output_type = "string"

@@ -61,7 +61,7 @@ def _volumes(campaign: PostTrainingCampaign, run: TrainingRun) -> list[dict[str,
 
 
 def _mounts(run: TrainingRun) -> list[dict[str, Any]]:
-    mounts = [{"name": "checkpoints", "mountPath": CHECKPOINT_MOUNT}]
+    mounts: list[dict[str, Any]] = [{"name": "checkpoints", "mountPath": CHECKPOINT_MOUNT}]
     if run.spec.script is not None and run.spec.script.config_map:
         mounts.append({"name": "script", "mountPath": SCRIPT_MOUNT, "readOnly": True})
     return mounts

@@ -127,7 +127,7 @@ def _generate_transformers(
         inputs = tokenizer([prompts[i] for i in ids], return_tensors="pt", padding=True)
         inputs = inputs.to(device)
         with torch.inference_mode():
-            out = model.generate(  # type: ignore[operator]  # mypy sees nn.Module.__getattr__
+            out = model.generate(
                 **inputs,
                 max_new_tokens=max_new_tokens,
                 do_sample=False,

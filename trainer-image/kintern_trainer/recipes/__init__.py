@@ -21,4 +21,5 @@ def train(name: str, ctx: RecipeContext) -> TrainOutput:
             f"unknown recipe '{name}': use one of {', '.join(TRAINING_RECIPES)} or eval"
         )
     module = importlib.import_module(f"kintern_trainer.recipes.{name}")
-    return module.train(ctx)
+    output: TrainOutput = module.train(ctx)
+    return output

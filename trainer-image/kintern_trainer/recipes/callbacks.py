@@ -12,7 +12,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 
-class StopOnNonFinite(TrainerCallback):
+class StopOnNonFinite(TrainerCallback):  # type: ignore[misc]  # transformers is read as Any
     """Ends training at the first logged NaN or inf in `loss` or `grad_norm`."""
 
     def on_log(
