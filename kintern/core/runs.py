@@ -266,8 +266,10 @@ def _close_evicted_attempt(
     started = parse_time(status.start_time)
     if started is None:
         return
+    # Timestamps have whole seconds: a hold in the second the attempt started ended it; a
+    # release in that second is the admission that started it.
     ended = w.held_since if w.held else w.released_at
-    if ended is None or ended <= started:
+    if ended is None or ended < started or (ended == started and not w.held):
         return
     used = gpu_hours_between(started, ended, gpus)
     status.preempted_gpu_hours = round(status.preempted_gpu_hours + used, 6)

@@ -189,6 +189,19 @@ def test_fail_on_preemption_ends_the_run_as_preempted_not_as_a_training_failure(
     assert failed is not None and failed.reason == "Preempted"
 
 
+def test_an_eviction_in_the_second_the_attempt_started_still_ends_it() -> None:
+    evicted = workload_of(job(suspend=True, suspended_at=later(2)), [])
+    plan = step(approved(start=later(2)), evicted, later(3), **{"compute.onPreemption": "Fail"})
+    status = plan.steps["r1"].status
+    assert (status.phase, status.failure_reason, status.gpu_hours) == ("Failed", "Preempted", 0)
+
+
+def test_an_admission_in_the_second_the_pod_started_is_no_eviction() -> None:
+    admitted = workload_of(job(suspend=False, resumed_at=later(2)), [pod(later(2), later(2))])
+    status = step(approved(start=later(2)), admitted, later(3)).steps["r1"].status
+    assert (status.phase, status.preemptions) == ("Running", 0)
+
+
 def test_a_deadline_ends_a_run_that_still_waits_for_quota() -> None:
     held = workload_of(job(suspend=True, suspended_at=T0), [])
     plan = step(approved(), held, later(61), **{"budget.deadline": "1h"})
