@@ -12,6 +12,7 @@ from kintern.api.ownership import run_owner_reference
 from kintern.api.run import TrainingRunSpec
 from kintern.core.backend import BackendError
 from kintern_agent.agent import FINISHED
+from kintern_agent.backends.kubernetes import FIELD_MANAGER as AGENT_FIELD_MANAGER
 from kintern_agent.backends.kubernetes import KubernetesBackend
 from kintern_agent.display import LogDisplay
 from kintern_agent.factory import build_agent
@@ -105,7 +106,8 @@ def _spec() -> TrainingRunSpec:
 
 
 def _metadata_writers(run: dict) -> list[tuple[str, str]]:
-    """(manager, operation) of every write that set a run's metadata (not its status)."""
+    """(manager, operation) of every writer of a run's metadata (not its status); a create
+    counts as an Update."""
     return [
         (f["manager"], f["operation"])
         for f in run["metadata"].get("managedFields") or []
@@ -127,7 +129,8 @@ def test_a_run_the_agent_creates_is_its_campaigns_without_an_operator_patch(
 
     assert run["metadata"]["ownerReferences"] == [run_owner_reference("demo", uid)]
     assert run["metadata"]["labels"]["kintern.dev/campaign"] == "demo"
-    assert [op for _, op in _metadata_writers(run)] == ["Create"], _metadata_writers(run)
+    # Only the agent ever wrote the run's metadata: the operator had nothing to patch.
+    assert _metadata_writers(run) == [(AGENT_FIELD_MANAGER, "Update")]
 
 
 def _approved(run: dict) -> dict | None:
@@ -168,6 +171,7 @@ def _refuse_owner_references_from_agents(namespace: str, admission) -> str:
                     {
                         "expression": "!has(object.metadata.ownerReferences)",
                         "message": "cannot set an ownerRef on a resource you can't delete",
+                        "reason": "Forbidden",
                     }
                 ],
             },

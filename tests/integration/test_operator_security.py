@@ -184,6 +184,7 @@ def test_a_custom_script_gets_the_hub_token_only_when_its_run_asks(cluster, name
             **{
                 "output": {"hubRepo": "my-org/qwen3-gpqa", "hubTokenSecret": "hf-token"},
                 "approvals.policy.allowCustomCode": True,
+                "approvals.policy.allowedRecipes": ["sft", "custom"],
             }
         )
         admin.create_run("demo-plain", recipe="custom", script=script)

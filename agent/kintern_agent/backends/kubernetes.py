@@ -37,6 +37,7 @@ STATE_KEY = "state"
 STATE_PREFIX = "gzip+base64:"
 MERGE_PATCH = "application/merge-patch+json"
 REQUEST_TIMEOUT_S = 30
+FIELD_MANAGER = "kintern-agent"  # who wrote what, in each object's managedFields
 
 
 class KubernetesBackend:
@@ -91,7 +92,13 @@ class KubernetesBackend:
         }
         try:
             created = self.custom.create_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, RUNS, body, _request_timeout=REQUEST_TIMEOUT_S
+                GROUP,
+                VERSION,
+                self.namespace,
+                RUNS,
+                body,
+                field_manager=FIELD_MANAGER,
+                _request_timeout=REQUEST_TIMEOUT_S,
             )
         except ApiException as e:
             if e.status == 403 and "ownerReferences" in metadata:
