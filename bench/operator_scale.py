@@ -19,7 +19,11 @@ creates it (campaign label and owner reference: the operator has nothing to adop
   the apiserver itself, through a FlowSchema of the operator's identity);
 - then, with the operator stopped, the rate at which a plain client (its own identity, same
   priority level, as many threads as the operator has workers) creates the same Jobs, and
-  the ratio of the two: the operator's overhead against this apiserver's own limit.
+  the ratio of the two: the operator's overhead against this apiserver's own limit;
+- the writes the apiserver served from every client (the benchmark's run creations, the
+  operator, the controllers, kwok) per run while admitting and per plain Job, and their
+  rates: when the apiserver writes at the same rate in both phases, the ratio of writes
+  per plain Job to writes per run bounds the operator-to-plain ratio.
 
 Nothing here is asserted: tests/integration/test_operator_scale_bench.py runs a small size.
 """
@@ -46,6 +50,7 @@ from scale_cluster import (
     log,
     requests_of,
     start_or_connect,
+    writes_of_everyone,
 )
 from scale_timing import Timeline, Watches, percentile
 
@@ -96,6 +101,10 @@ class Figures:
     plain_jobs_per_second: float
     plain_requests_per_job: float
     operator_to_plain_ratio: float
+    writes_per_run: float
+    writes_per_second_admitting: float
+    writes_per_plain_job: float
+    writes_per_second_plain: float
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -156,6 +165,7 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         before = requests_of(cluster, "kintern-bench-operator")
         setup, uids = _create_campaigns(cluster, campaigns, per_campaign, cfg)
         after_setup = requests_of(cluster, "kintern-bench-operator")
+        writes_before, writes_start = writes_of_everyone(cluster), time.monotonic()
         reconciles_before, cpu_before = operator.reconciles(), operator.cpu_seconds()
         timeline = Timeline()
         watches = Watches(cluster.api, timeline).start()
@@ -163,6 +173,8 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         _wait_for(lambda: _all_jobs(timeline, runs, operator), cfg, timeline)
         watches.stop()
         after_runs = requests_of(cluster, "kintern-bench-operator")
+        writes = writes_of_everyone(cluster) - writes_before
+        writes_seconds = time.monotonic() - writes_start
         (count_after, seconds_after), (count_before, seconds_before) = (
             operator.reconciles(),
             reconciles_before,
@@ -172,7 +184,9 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         cpu = operator.cpu_seconds() - cpu_before
     finally:
         operator.stop()
+    plain_writes_before = writes_of_everyone(cluster)
     plain_jobs, plain_rate, plain_requests = _plain_client(cluster, plain_config, cfg, namespaces)
+    plain_writes = writes_of_everyone(cluster) - plain_writes_before
     approve = timeline.latencies(timeline.approved, timeline.job)
     create = timeline.latencies(timeline.created, timeline.job)
     admitted = [timeline.approved[r] for r in runs if r in timeline.approved]
@@ -200,6 +214,10 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         plain_jobs_per_second=round(plain_rate, 2),
         plain_requests_per_job=round(plain_requests, 2),
         operator_to_plain_ratio=round(len(admitted) / admit_seconds / plain_rate, 3),
+        writes_per_run=round(writes / len(runs), 2),
+        writes_per_second_admitting=round(writes / writes_seconds, 1),
+        writes_per_plain_job=round(plain_writes / max(1, plain_jobs), 2),
+        writes_per_second_plain=round(plain_writes / max(1, plain_jobs) * plain_rate, 1),
     )
 
 
@@ -397,6 +415,9 @@ def report(f: Figures) -> str:
             f"plain client Jobs:        {f.plain_jobs} at {f.plain_jobs_per_second} Jobs/s "
             f"({OPERATOR_WORKERS} threads, {f.plain_requests_per_job} requests per Job)",
             f"operator / plain client:  {f.operator_to_plain_ratio}",
+            f"apiserver writes, all:    {f.writes_per_run} per run created and admitted "
+            f"({f.writes_per_second_admitting}/s), {f.writes_per_plain_job} per plain Job "
+            f"({f.writes_per_second_plain}/s)",
         ]
     )
 

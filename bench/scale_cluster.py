@@ -167,6 +167,21 @@ def requests_of(cluster: Cluster, name: str) -> float:
     return total
 
 
+WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE", "APPLY")
+
+
+def writes_of_everyone(cluster: Cluster) -> float:
+    """Writes the apiserver has served so far, from every client (the benchmark, the
+    operator, the controllers, kwok): what etcd and the apiserver's admission must carry."""
+    total = 0.0
+    for line in cluster.kubectl("get", "--raw", "/metrics").splitlines():
+        if line.startswith("apiserver_request_total{") and any(
+            f'verb="{verb}"' in line for verb in WRITE_VERBS
+        ):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 class OperatorProcess:
     """`kintern operator` watching the benchmark's namespaces, as its ServiceAccount."""
 
