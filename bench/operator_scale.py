@@ -4,10 +4,13 @@ TrainingRuns in Auto mode, and how fast the operator turns proposed runs into Jo
     python bench/operator_scale.py                                   # 500 / 1,000 / 10,000
     python bench/operator_scale.py --nodes 50 --campaigns 100 --runs 1000
     python bench/operator_scale.py --kubeconfig K --campaigns 3 --runs 24   # a running cluster
+    python bench/operator_scale.py --operator-tree /tmp/old   # another checkout's operator
 
 It starts a control plane (unless given a kubeconfig), the operator as a real process
 (`kintern operator`, as its own ServiceAccount, watching the benchmark's namespaces), and
-creates the campaigns, then the runs as fast as `--threads` clients can. It reports:
+creates the campaigns, then the runs as fast as `--threads` clients can, each as the agent
+creates it (campaign label and owner reference: the operator has nothing to adopt), or with
+`--bare-runs` as a person would by hand (the operator adds both). It reports:
 
 - runs admitted per second: runs approved, from the first run created to the last approved;
 - approval-to-Job and creation-to-Job latency, p50 and p99, as the benchmark's watches saw
@@ -16,7 +19,11 @@ creates the campaigns, then the runs as fast as `--threads` clients can. It repo
   the apiserver itself, through a FlowSchema of the operator's identity);
 - then, with the operator stopped, the rate at which a plain client (its own identity, same
   priority level, as many threads as the operator has workers) creates the same Jobs, and
-  the ratio of the two: the operator's overhead against this apiserver's own limit.
+  the ratio of the two: the operator's overhead against this apiserver's own limit;
+- the writes the apiserver served from every client (the benchmark's run creations, the
+  operator, the controllers, kwok) per run while admitting and per plain Job, and their
+  rates: when the apiserver writes at the same rate in both phases, the ratio of writes
+  per plain Job to writes per run bounds the operator-to-plain ratio.
 
 Nothing here is asserted: tests/integration/test_operator_scale_bench.py runs a small size.
 """
@@ -43,9 +50,11 @@ from scale_cluster import (
     log,
     requests_of,
     start_or_connect,
+    writes_of_everyone,
 )
 from scale_timing import Timeline, Watches, percentile
 
+from kintern.api.ownership import run_labels, run_owner_reference
 from kintern.devcluster import down
 from kintern.devcluster.nodes import GPU_PRODUCT_LABEL, GPU_RESOURCE, H100
 
@@ -64,6 +73,8 @@ class ScaleConfig:
     kubeconfig: Path | None = None
     json_path: Path | None = None
     keep: bool = False
+    bare_runs: bool = False
+    operator_tree: Path | None = None
 
 
 @dataclass
@@ -71,6 +82,7 @@ class Figures:
     gpu_nodes: int
     campaigns: int
     runs: int
+    bare_runs: bool
     campaign_setup_seconds: float
     runs_admitted: int
     admit_seconds: float
@@ -89,6 +101,10 @@ class Figures:
     plain_jobs_per_second: float
     plain_requests_per_job: float
     operator_to_plain_ratio: float
+    writes_per_run: float
+    writes_per_second_admitting: float
+    writes_per_plain_job: float
+    writes_per_second_plain: float
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -103,6 +119,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--kubeconfig", type=Path, help="an admin kubeconfig of a running cluster")
     p.add_argument("--json", dest="json_path", type=Path, help="also write the figures here")
     p.add_argument("--keep", action="store_true", help="leave the cluster and objects up")
+    p.add_argument(
+        "--bare-runs",
+        action="store_true",
+        help="runs without campaign label and owner reference, as made by hand",
+    )
+    p.add_argument(
+        "--operator-tree",
+        type=Path,
+        help="run the operator from this source tree (its kintern and operator/), e.g. an "
+        "older commit's `git archive`, for a before/after on the same machine",
+    )
     return p
 
 
@@ -130,19 +157,24 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
     plain_config = identity(cluster, "kintern-bench-plain", work)
     campaigns = [(namespaces[i % len(namespaces)], f"c{i:05d}") for i in range(cfg.campaigns)]
     per_campaign = -(-cfg.runs // cfg.campaigns)
-    operator = OperatorProcess(operator_config, namespaces, work / "operator.log")
+    operator = OperatorProcess(
+        operator_config, namespaces, work / "operator.log", cfg.operator_tree
+    )
     log(f"operator pid {operator.popen.pid}, log {operator.log_path}")
     try:
         before = requests_of(cluster, "kintern-bench-operator")
-        setup = _create_campaigns(cluster, campaigns, per_campaign, cfg)
+        setup, uids = _create_campaigns(cluster, campaigns, per_campaign, cfg)
         after_setup = requests_of(cluster, "kintern-bench-operator")
+        writes_before, writes_start = writes_of_everyone(cluster), time.monotonic()
         reconciles_before, cpu_before = operator.reconciles(), operator.cpu_seconds()
         timeline = Timeline()
         watches = Watches(cluster.api, timeline).start()
-        runs = _create_runs(cluster, campaigns, cfg, timeline)
+        runs = _create_runs(cluster, campaigns, None if cfg.bare_runs else uids, cfg, timeline)
         _wait_for(lambda: _all_jobs(timeline, runs, operator), cfg, timeline)
         watches.stop()
         after_runs = requests_of(cluster, "kintern-bench-operator")
+        writes = writes_of_everyone(cluster) - writes_before
+        writes_seconds = time.monotonic() - writes_start
         (count_after, seconds_after), (count_before, seconds_before) = (
             operator.reconciles(),
             reconciles_before,
@@ -152,7 +184,9 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         cpu = operator.cpu_seconds() - cpu_before
     finally:
         operator.stop()
+    plain_writes_before = writes_of_everyone(cluster)
     plain_jobs, plain_rate, plain_requests = _plain_client(cluster, plain_config, cfg, namespaces)
+    plain_writes = writes_of_everyone(cluster) - plain_writes_before
     approve = timeline.latencies(timeline.approved, timeline.job)
     create = timeline.latencies(timeline.created, timeline.job)
     admitted = [timeline.approved[r] for r in runs if r in timeline.approved]
@@ -161,6 +195,7 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         gpu_nodes=cluster.gpu_nodes(),
         campaigns=len(campaigns),
         runs=len(runs),
+        bare_runs=cfg.bare_runs,
         campaign_setup_seconds=round(setup, 2),
         runs_admitted=len(admitted),
         admit_seconds=round(admit_seconds, 2),
@@ -179,6 +214,10 @@ def _measure(cluster: Cluster, cfg: ScaleConfig, namespaces: list[str], work: Pa
         plain_jobs_per_second=round(plain_rate, 2),
         plain_requests_per_job=round(plain_requests, 2),
         operator_to_plain_ratio=round(len(admitted) / admit_seconds / plain_rate, 3),
+        writes_per_run=round(writes / len(runs), 2),
+        writes_per_second_admitting=round(writes / writes_seconds, 1),
+        writes_per_plain_job=round(plain_writes / max(1, plain_jobs), 2),
+        writes_per_second_plain=round(plain_writes / max(1, plain_jobs) * plain_rate, 1),
     )
 
 
@@ -204,11 +243,16 @@ def campaign_body(name: str, runs: int) -> dict[str, Any]:
     }
 
 
-def run_body(name: str, campaign: str) -> dict[str, Any]:
+def run_body(name: str, campaign: str, campaign_uid: str | None) -> dict[str, Any]:
+    """A run as the agent creates it, owned by its campaign; bare when no uid is given."""
+    metadata: dict[str, Any] = {"name": name, "labels": {"kintern.dev/bench": "1"}}
+    if campaign_uid is not None:
+        metadata["labels"].update(run_labels(campaign))
+        metadata["ownerReferences"] = [run_owner_reference(campaign, campaign_uid)]
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "TrainingRun",
-        "metadata": {"name": name, "labels": {"kintern.dev/bench": "1"}},
+        "metadata": metadata,
         "spec": {
             "campaign": campaign,
             "recipe": "sft",
@@ -221,18 +265,22 @@ def run_body(name: str, campaign: str) -> dict[str, Any]:
 
 def _create_campaigns(
     cluster: Cluster, campaigns: list[tuple[str, str]], per_campaign: int, cfg: ScaleConfig
-) -> float:
-    """Create every campaign; the seconds until all are Running."""
+) -> tuple[float, dict[str, str]]:
+    """Create every campaign; the seconds until all are Running, and each campaign's uid."""
     custom = client.CustomObjectsApi(cluster.api)
     start = time.monotonic()
 
-    def create(item: tuple[str, str]) -> None:
+    def create(item: tuple[str, str]) -> str:
         ns, name = item
         body = campaign_body(name, per_campaign)
-        custom.create_namespaced_custom_object(GROUP, VERSION, ns, "posttrainingcampaigns", body)
+        made = custom.create_namespaced_custom_object(
+            GROUP, VERSION, ns, "posttrainingcampaigns", body
+        )
+        return made["metadata"]["uid"]
 
     with ThreadPoolExecutor(cfg.threads) as pool:
-        list(pool.map(create, campaigns))
+        made = list(pool.map(create, campaigns))
+    uids = {name: uid for (_, name), uid in zip(campaigns, made, strict=True)}
 
     def running() -> int:
         items = custom.list_cluster_custom_object(
@@ -247,13 +295,18 @@ def _create_campaigns(
         time.sleep(1)
     seconds = time.monotonic() - start
     log(f"{len(campaigns)} campaigns Running after {seconds:.1f} s")
-    return seconds
+    return seconds, uids
 
 
 def _create_runs(
-    cluster: Cluster, campaigns: list[tuple[str, str]], cfg: ScaleConfig, timeline: Timeline
+    cluster: Cluster,
+    campaigns: list[tuple[str, str]],
+    uids: dict[str, str] | None,
+    cfg: ScaleConfig,
+    timeline: Timeline,
 ) -> dict[str, tuple[str, str]]:
-    """Create the runs round-robin over the campaigns; run name -> (namespace, campaign)."""
+    """Create the runs round-robin over the campaigns, owned by them unless `uids` is None;
+    run name -> (namespace, campaign)."""
     runs = {}
     for i in range(cfg.runs):
         ns, campaign = campaigns[i % len(campaigns)]
@@ -262,9 +315,9 @@ def _create_runs(
 
     def create(name: str) -> None:
         ns, campaign = runs[name]
-        custom.create_namespaced_custom_object(
-            GROUP, VERSION, ns, "trainingruns", run_body(name, campaign)
-        )
+        uid = None if uids is None else uids[campaign]
+        body = run_body(name, campaign, uid)
+        custom.create_namespaced_custom_object(GROUP, VERSION, ns, "trainingruns", body)
         timeline.note(timeline.created, name)
 
     start = time.monotonic()
@@ -345,7 +398,7 @@ def report(f: Figures) -> str:
     return "\n".join(
         [
             f"Kintern operator scale: {f.gpu_nodes} fake H100 nodes, {f.campaigns} campaigns, "
-            f"{f.runs} runs (Auto)",
+            f"{f.runs} runs (Auto, {'bare' if f.bare_runs else 'owned by their campaigns'})",
             f"campaigns Running:        {f.campaigns} in {f.campaign_setup_seconds} s",
             f"runs admitted:            {f.runs_admitted} in {f.admit_seconds} s = "
             f"{f.admitted_per_second} runs/s",
@@ -362,6 +415,9 @@ def report(f: Figures) -> str:
             f"plain client Jobs:        {f.plain_jobs} at {f.plain_jobs_per_second} Jobs/s "
             f"({OPERATOR_WORKERS} threads, {f.plain_requests_per_job} requests per Job)",
             f"operator / plain client:  {f.operator_to_plain_ratio}",
+            f"apiserver writes, all:    {f.writes_per_run} per run created and admitted "
+            f"({f.writes_per_second_admitting}/s), {f.writes_per_plain_job} per plain Job "
+            f"({f.writes_per_second_plain}/s)",
         ]
     )
 

@@ -167,10 +167,27 @@ def requests_of(cluster: Cluster, name: str) -> float:
     return total
 
 
+WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE", "APPLY")
+
+
+def writes_of_everyone(cluster: Cluster) -> float:
+    """Writes the apiserver has served so far, from every client (the benchmark, the
+    operator, the controllers, kwok): what etcd and the apiserver's admission must carry."""
+    total = 0.0
+    for line in cluster.kubectl("get", "--raw", "/metrics").splitlines():
+        if line.startswith("apiserver_request_total{") and any(
+            f'verb="{verb}"' in line for verb in WRITE_VERBS
+        ):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 class OperatorProcess:
     """`kintern operator` watching the benchmark's namespaces, as its ServiceAccount."""
 
-    def __init__(self, kubeconfig: Path, namespaces: list[str], log_path: Path) -> None:
+    def __init__(
+        self, kubeconfig: Path, namespaces: list[str], log_path: Path, tree: Path | None = None
+    ) -> None:
         metrics, liveness = free_ports(2)
         env = {
             **os.environ,
@@ -178,11 +195,15 @@ class OperatorProcess:
             "KINTERN_METRICS_PORT": str(metrics),
             "KINTERN_LEADER_LEASE_NAMESPACE": BENCH_NAMESPACE,
         }
+        if tree is not None:
+            # Only that tree's code: `kintern` and `kintern_operator` both come from it.
+            env["PYTHONPATH"] = f"{tree.resolve()}:{tree.resolve() / 'operator'}"
         argv = [sys.executable, "-m", "kintern", "operator", "--liveness-port", str(liveness)]
         for namespace in namespaces:
             argv += ["-n", namespace]
         self.log_path, self.metrics_port = log_path, metrics
         with log_path.open("ab") as out:
+            out.write(f"PYTHONPATH={env.get('PYTHONPATH', '')}\n".encode())
             self.popen = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def peak_rss_mib(self) -> float:

@@ -4,8 +4,8 @@
   approve/reject annotation is written into `kintern.dev/approved-by` by the apiserver,
   from the authenticated request, so the record cannot be forged by the client.
 - `kintern-agent-guard` (ValidatingAdmissionPolicy): an agent's ServiceAccount can never
-  approve or reject runs, propose runs for another campaign, or change any part of its
-  campaign's status other than the fields the agent owns.
+  approve or reject runs, propose runs for another campaign, give a custom script the Hub
+  token, or change any part of its campaign's status other than the fields the agent owns.
 
 Both are written to `crds/kintern.dev_admission-policies.yaml` with the CRDs.
 """
@@ -124,6 +124,14 @@ def agent_guard_policy() -> list[dict[str, Any]]:
                     "expression": "request.resource.resource != 'trainingruns' || "
                     f"object.spec.campaign == {AGENT_CAMPAIGN}",
                     "message": "an agent may only propose runs for its own campaign",
+                    "reason": "Forbidden",
+                },
+                {
+                    "expression": "request.resource.resource != 'trainingruns' || "
+                    "!has(object.spec.script) || !has(object.spec.script.hubToken) || "
+                    "!object.spec.script.hubToken",
+                    "message": "an agent cannot give a script the Hub token "
+                    "(spec.script.hubToken): a person creates such runs",
                     "reason": "Forbidden",
                 },
                 {

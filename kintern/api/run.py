@@ -101,6 +101,12 @@ class CustomScript(ApiModel):
         "preparation; it travels with the run and needs no ConfigMap.",
     )
     args: list[str] = Field(default_factory=list, description="args: script arguments.")
+    hub_token: bool = Field(
+        default=False,
+        description="hubToken: give the script HF_TOKEN (the campaign's "
+        "output.hubTokenSecret); without it the script sees no secret at all, only the "
+        "result protocol's variables and what Python and torch need.",
+    )
 
 
 class TrainingRunSpec(ApiModel):

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ import yaml
 
 from kintern.api.conditions import Reason
 from kintern.api.request import RunRequest
-from kintern.core.redaction import without_secrets
+from kintern.core.environment import trainer_environment
 from kintern.core.requests import train_arguments
 from kintern.core.workload import Workload
 from kintern.local.store import CampaignStore
@@ -92,12 +91,6 @@ class _Process:
     started_at: datetime
     gpus: list[int]
     finished_at: datetime | None = None
-
-
-def trainer_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """What a local trainer (and a custom script it runs) inherits: this environment less
-    its secrets (the agent's LLM keys, cloud credentials), HF_TOKEN kept for the Hub."""
-    return without_secrets(environ, keep=("HF_TOKEN",))
 
 
 def detect_gpus() -> list[int]:

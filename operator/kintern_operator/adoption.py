@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kintern.api.conditions import Reason
+from kintern.api.ownership import CAMPAIGN_KIND, run_labels, run_owner_reference
 from kintern.core.refusals import orphan_status
 from kintern_operator import naming
-from kintern_operator.builders.common import owner_reference
 from kintern_operator.kube import PLURAL_RUNS, Kube
 
 
@@ -24,20 +24,19 @@ def labelled(run: dict[str, Any], campaign: str) -> bool:
 
 def owned_by_a_campaign(run: dict[str, Any]) -> bool:
     owners = run["metadata"].get("ownerReferences") or []
-    return any(o.get("kind") == "PostTrainingCampaign" for o in owners)
+    return any(o.get("kind") == CAMPAIGN_KIND for o in owners)
 
 
 def adoption(run: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
     """The metadata patch that adds whichever of the label and the owner reference the run
-    lacks (empty when it has both)."""
+    lacks: empty when it has both, as the runs the agent creates do (kintern.api.ownership)."""
     meta, patch = run["metadata"], dict[str, Any]()
-    if not labelled(run, campaign["metadata"]["name"]):
-        patch["labels"] = {naming.CAMPAIGN_LABEL: naming.label_value(campaign["metadata"]["name"])}
+    name, uid = campaign["metadata"]["name"], campaign["metadata"]["uid"]
+    if not labelled(run, name):
+        patch["labels"] = run_labels(name)
     owners = meta.get("ownerReferences") or []
-    uid = campaign["metadata"]["uid"]
     if not any(o.get("uid") == uid for o in owners):
-        mine = {**owner_reference(campaign), "controller": False, "blockOwnerDeletion": False}
-        patch["ownerReferences"] = [*owners, mine]
+        patch["ownerReferences"] = [*owners, run_owner_reference(name, uid)]
     return patch
 
 

@@ -8,7 +8,10 @@ handler runs, so the first handler call (`synced`) means they are complete.
 A watch delivers an object some time after the operator wrote it. The reconcile must not
 plan from an older copy of what it just wrote (it would approve a run twice, or write a
 status that lacks the approval), so the operator's own writes are kept here too, and a
-read takes whichever copy is newer by resourceVersion, until the watch catches up.
+read takes whichever copy is newer by resourceVersion, until the watch catches up. They
+are kept trimmed as the indexes are, and swept every few seconds: a campaign that is not
+reconciled again would otherwise hold every Job and run it wrote, whole, for good (at
+10,000 runs that was most of the operator's memory).
 """
 
 import threading
@@ -19,6 +22,7 @@ from typing import Any
 Body = dict[str, Any]
 Key = tuple[str, str]
 OWN_WRITE_SECONDS = 120.0  # a write the watch never confirms (deleted at once) is dropped
+SWEEP_SECONDS = 5.0  # how often the own writes the watch has confirmed are dropped
 
 
 def trim_pod(body: Mapping[str, Any]) -> Body:
@@ -64,6 +68,9 @@ _POD_META = (
 _POD_STATUS = ("phase", "startTime", "containerStatuses")
 
 
+TRIMS = {"campaigns": whole, "runs": whole, "jobs": trim_job, "pods": trim_pod}
+
+
 class WatchedObjects:
     """Reads from kopf's indexes (mappings of key -> iterable of bodies, written by the
     event loop's thread) merged with the operator's own recent writes."""
@@ -80,6 +87,7 @@ class WatchedObjects:
         self._guard = threading.Lock()
         # (kind, index key) -> name -> (when written, body as the apiserver answered)
         self._own: dict[tuple[str, Key], dict[str, tuple[float, Body]]] = {}
+        self._swept = time.monotonic()
 
     def campaign(self, namespace: str, name: str) -> Body | None:
         found = self._read("campaigns", (namespace, name))
@@ -99,25 +107,40 @@ class WatchedObjects:
         return self._read("pods", (namespace, label))
 
     def wrote(self, kind: str, key: Key, body: Body) -> None:
-        """Remember an object the operator just wrote (as the apiserver answered)."""
-        with self._guard:
-            written = self._own.setdefault((kind, key), {})
-            written[body["metadata"]["name"]] = (time.monotonic(), body)
-
-    def _read(self, kind: str, key: Key) -> list[Body]:
-        watched = {b["metadata"]["name"]: b for b in _snapshot(self._indexes[kind].get(key))}
+        """Remember an object the operator just wrote (as the apiserver answered, trimmed
+        as its index keeps it)."""
         now = time.monotonic()
         with self._guard:
-            written = self._own.get((kind, key), {})
-            for name, (at, body) in list(written.items()):
-                seen = watched.get(name)
-                if now - at > OWN_WRITE_SECONDS or (seen and _newer_or_same(seen, body)):
-                    del written[name]  # the watch caught up (or never will)
-                else:
-                    watched[name] = body
-            if not written:
-                self._own.pop((kind, key), None)
+            written = self._own.setdefault((kind, key), {})
+            written[body["metadata"]["name"]] = (now, TRIMS[kind](body))
+            if now - self._swept > SWEEP_SECONDS:
+                self._swept = now
+                for own_kind, own_key in list(self._own):
+                    self._merge(own_kind, own_key, self._watched(own_kind, own_key), now)
+
+    def _read(self, kind: str, key: Key) -> list[Body]:
+        watched = self._watched(kind, key)
+        with self._guard:
+            self._merge(kind, key, watched, time.monotonic())
         return list(watched.values())
+
+    def _watched(self, kind: str, key: Key) -> dict[str, Body]:
+        return {b["metadata"]["name"]: b for b in _snapshot(self._indexes[kind].get(key))}
+
+    def _merge(self, kind: str, key: Key, watched: dict[str, Body], now: float) -> None:
+        """Put into `watched` the own writes newer than it; drop those the watch caught up
+        with (or never will). Called under the guard."""
+        written = self._own.get((kind, key))
+        if written is None:
+            return
+        for name, (at, body) in list(written.items()):
+            seen = watched.get(name)
+            if now - at > OWN_WRITE_SECONDS or (seen and _newer_or_same(seen, body)):
+                del written[name]
+            else:
+                watched[name] = body
+        if written == {}:
+            del self._own[(kind, key)]
 
 
 def _newer_or_same(seen: Body, own: Body) -> bool:

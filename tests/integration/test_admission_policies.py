@@ -87,6 +87,10 @@ def test_the_agent_cannot_approve_reach_other_campaigns_or_rewrite_status(
             with pytest.raises(client.ApiException) as err:
                 attempt()
             assert err.value.status in (403, 422), what
+        with pytest.raises(client.ApiException) as err:
+            agent.create_run("y", recipe="custom", script={"inline": "1", "hubToken": True})
+        assert err.value.status == 403 and "hubToken" in err.value.body
+        agent.create_run("z", recipe="custom", script={"inline": "1", "hubToken": False})
         # Its own progress fields are its to write.
         _patch_status(agent_api, namespace, {"usage": {"agentIterations": 7}})
         assert admin.campaign()["status"]["usage"]["agentIterations"] == 7

@@ -20,6 +20,7 @@ FIGURES = (
     "operator API requests:",
     "plain client Jobs:",
     "operator / plain client:",
+    "apiserver writes, all:",
 )
 
 
@@ -49,4 +50,6 @@ def test_the_scale_benchmark_runs_and_reports_every_figure(cluster, tmp_path):
     assert figures["plain_jobs"] == 24
     assert figures["plain_requests_per_job"] == 1.0  # the apiserver counts one create each
     assert figures["operator_requests_per_run"] > 0 and figures["operator_peak_rss_mib"] > 0
+    # The plain client's Jobs are at least its creates; each run is at least its create.
+    assert figures["writes_per_plain_job"] >= 1 and figures["writes_per_run"] >= 1
     assert 0 < figures["approval_to_job_p50_s"] <= figures["approval_to_job_p99_s"]

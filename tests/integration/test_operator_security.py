@@ -1,12 +1,17 @@
 """Security follow-ups on the real control plane: agent objects someone else created
 under the agent's names are not adopted, secrets are redacted from a run's rationale and
-log tail, and the chart's quota bounds how many runs an agent can create."""
+log tail, the chart's quota bounds how many runs an agent can create, and a custom script
+gets the Hub token only when its run asks."""
 
+import base64
 import secrets
 
 import pytest
+import yaml
 from kubernetes import client
 
+from kintern.api.request import RunRequest
+from kintern.core.environment import script_environment
 from kintern_agent.agent import FINISHED
 from kintern_agent.providers.scripted import ScriptedModel, call
 from tests.agent.fake_web import FakeWeb
@@ -143,3 +148,56 @@ def test_the_charts_quota_bounds_the_runs_an_agent_can_create(cluster, namespace
             agent.create_run("demo-r003")
     assert refused.value.status == 403
     assert "exceeded quota" in refused.value.body
+
+
+def _env_as_the_kubelet_sets_it(core: client.CoreV1Api, namespace: str, job) -> dict[str, str]:
+    """The trainer container's environment, Secret references resolved."""
+    env = {}
+    for var in job.spec.template.spec.containers[0].env:
+        ref = var.value_from and var.value_from.secret_key_ref
+        if ref:
+            data = core.read_namespaced_secret(ref.name, namespace).data or {}
+            env[var.name] = base64.b64decode(data[ref.key]).decode()
+        else:
+            env[var.name] = var.value
+    return env
+
+
+WANTED = {"trun-demo-plain", "trun-demo-asks"}
+
+
+def _jobs_if_all(batch: client.BatchV1Api, namespace: str, names: set[str]) -> dict | None:
+    jobs = {j.metadata.name: j for j in batch.list_namespaced_job(namespace).items}
+    return jobs if names <= jobs.keys() else None
+
+
+def test_a_custom_script_gets_the_hub_token_only_when_its_run_asks(cluster, namespace, tmp_path):
+    core = client.CoreV1Api(cluster.api)
+    core.create_namespaced_secret(
+        namespace, {"metadata": {"name": "hf-token"}, "stringData": {"HF_TOKEN": HF}}
+    )
+    admin = KinternApi(cluster.api, namespace)
+    script = {"inline": "print('prepare the data')"}
+    batch = client.BatchV1Api(cluster.api)
+    with OperatorProcess(cluster.kubeconfig, namespace, tmp_path):
+        admin.create_campaign(
+            **{
+                "output": {"hubRepo": "my-org/qwen3-gpqa", "hubTokenSecret": "hf-token"},
+                "approvals.policy.allowCustomCode": True,
+                "approvals.policy.allowedRecipes": ["sft", "custom"],
+            }
+        )
+        admin.create_run("demo-plain", recipe="custom", script=script)
+        admin.create_run("demo-asks", recipe="custom", script={**script, "hubToken": True})
+        found = eventually(lambda: _jobs_if_all(batch, namespace, WANTED), "both runs' Jobs")
+    jobs = {run: found[f"trun-{run}"] for run in ("demo-plain", "demo-asks")}
+
+    for run, job in jobs.items():
+        trainer = _env_as_the_kubelet_sets_it(core, namespace, job)
+        # The trainer itself holds the token (a gated base model, pushToHub) ...
+        assert trainer["HF_TOKEN"] == HF
+        # ... and the script it runs gets it only when the run asked, from the same Job.
+        request = RunRequest.model_validate(yaml.safe_load(trainer["KINTERN_RUN_REQUEST"]))
+        given = script_environment(trainer, request.spec.script.hub_token)
+        assert (given.get("HF_TOKEN") == HF) == (run == "demo-asks"), run
+        assert "KINTERN_RUN_REQUEST" not in given

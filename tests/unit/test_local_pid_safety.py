@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kintern.local.executor import LocalExecutor, TrainerRecord, trainer_environment
+from kintern.core.environment import trainer_environment
+from kintern.local.executor import LocalExecutor, TrainerRecord
 from kintern.local.store import CampaignStore
 
 RUN = "demo-r001"

@@ -66,3 +66,33 @@ def test_pods_keep_only_what_the_reconcile_reads() -> None:
         "metadata": {"name": "p", "uid": "u", "ownerReferences": [{"uid": "j"}]},
         "status": {"phase": "Running", "startTime": "t"},
     }
+
+
+def test_own_writes_of_a_campaign_never_read_again_are_dropped_once_the_watch_has_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The operator writes runs and Jobs of many campaigns; a campaign done with is not
+    read again, and its writes must not stay in memory for good."""
+    index = {KEY: [_run("demo-r001", 10, "Pending")]}
+    watched = _watched(index)
+    watched.wrote("runs", KEY, _run("demo-r001", 11, "Running"))
+    index[KEY] = [_run("demo-r001", 11, "Running")]  # the watch delivers it
+    monkeypatch.setattr(cache, "SWEEP_SECONDS", -1.0)
+    other = ("research", "other")
+    watched.wrote("runs", other, _run("other-r001", 12, "Running"))  # any later write sweeps
+    assert list(watched._own) == [("runs", other)]
+
+
+def test_a_job_written_is_kept_as_its_index_keeps_it() -> None:
+    watched = WatchedObjects(campaigns={}, runs={}, jobs={}, pods={})
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "trun-demo-r001", "resourceVersion": "5", "managedFields": [1]},
+        "spec": {"suspend": False, "template": {"spec": {"containers": [{"name": "t"}]}}},
+        "status": {},
+    }
+    watched.wrote("jobs", KEY, job)
+    [kept] = watched.jobs(*KEY)
+    assert kept == cache.trim_job(job) and "template" not in kept["spec"]
+    assert "managedFields" not in kept["metadata"]

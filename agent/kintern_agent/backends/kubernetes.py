@@ -6,6 +6,12 @@ campaign's status (merge patch of the agent-owned fields only), the logs of its 
 pods, and its state ConfigMap `<campaign>-agent-state` (key `state`, gzip + base64,
 so a long memory fits the 1 MiB limit). Refusals (403), missing objects (404) and
 invalid specs (422) come back as BackendErrors with the apiserver's own message.
+
+A run is created already filed under its campaign (label and owner reference,
+kintern.api.ownership), so the operator need not patch it. Where the apiserver refuses
+owner references from a client that may not delete runs (the OwnerReferencesPermission-
+Enforcement admission plugin, or a policy like it), the run is created without one and the
+operator adopts it.
 """
 
 import base64
@@ -21,6 +27,7 @@ from urllib3.exceptions import HTTPError
 from kintern.api import API_VERSION, GROUP, VERSION
 from kintern.api.campaign import CampaignStatus, PostTrainingCampaign, Usage
 from kintern.api.names import CAMPAIGN_LABEL, agent_state_config_map, fit_name
+from kintern.api.ownership import run_labels, run_owner_reference
 from kintern.api.run import TrainingRun, TrainingRunSpec
 from kintern.core.backend import BackendError
 
@@ -30,6 +37,7 @@ STATE_KEY = "state"
 STATE_PREFIX = "gzip+base64:"
 MERGE_PATCH = "application/merge-patch+json"
 REQUEST_TIMEOUT_S = 30
+FIELD_MANAGER = "kintern-agent"  # who wrote what, in each object's managedFields
 
 
 class KubernetesBackend:
@@ -41,6 +49,8 @@ class KubernetesBackend:
         self.custom = client.CustomObjectsApi(api)
         self.core = client.CoreV1Api(api)
         self.state_config_map = agent_state_config_map(campaign)
+        self._campaign_uid: str | None = None
+        self._owner_refused = False
 
     @classmethod
     def connect(
@@ -64,22 +74,37 @@ class KubernetesBackend:
             CAMPAIGNS,
             self.name,
         )
+        self._campaign_uid = body["metadata"]["uid"]
         return PostTrainingCampaign.model_validate(body)
 
     def create_run(self, name: str, spec: TrainingRunSpec) -> TrainingRun:
         if spec.campaign != self.name:
             raise BackendError(f"spec.campaign must be {self.name}, not {spec.campaign}")
+        metadata: dict[str, Any] = {"name": name, "labels": run_labels(self.name)}
+        if not self._owner_refused:
+            uid = self._campaign_uid or self.campaign().metadata["uid"]
+            metadata["ownerReferences"] = [run_owner_reference(self.name, uid)]
         body = {
             "apiVersion": API_VERSION,
             "kind": "TrainingRun",
-            "metadata": {"name": name, "labels": {CAMPAIGN_LABEL: fit_name(self.name)}},
+            "metadata": metadata,
             "spec": spec.to_dict(),
         }
         try:
             created = self.custom.create_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, RUNS, body, _request_timeout=REQUEST_TIMEOUT_S
+                GROUP,
+                VERSION,
+                self.namespace,
+                RUNS,
+                body,
+                field_manager=FIELD_MANAGER,
+                _request_timeout=REQUEST_TIMEOUT_S,
             )
         except ApiException as e:
+            if e.status == 403 and "ownerReferences" in metadata:
+                # Perhaps only the owner reference was refused: the operator adds it instead.
+                self._owner_refused = True
+                return self.create_run(name, spec)
             if e.status != 409:
                 raise backend_error(f"create run {name}", e) from e
             return self.get_run(name)

@@ -5,7 +5,9 @@ KINTERN_RUN_REQUEST_FILE (the RunRequest as YAML), KINTERN_MODEL (the start mode
 KINTERN_CHECKPOINT_DIR (save a trained model here, as a normal HF directory),
 KINTERN_OUTPUT_DIR (write prepared data here: .jsonl, .json, .parquet or .csv files, which
 the result lists as dataFiles for later runs to train on) and KINTERN_RESULT_FILE
-(optionally write JSON {"metrics": {name: number}, "history": [per-step logs]}). The
+(optionally write JSON {"metrics": {name: number}, "history": [per-step logs]}). Nothing
+else of the trainer's environment reaches it but what Python and torch need to run, and
+HF_TOKEN only when spec.script.hubToken asks for it (kintern.core.environment). The
 trainer then evaluates the checkpoint, if one was saved, so the score is measured the same
 way for every recipe. In a cluster the ConfigMap's script.py is mounted at
 CONFIGMAP_SCRIPT_PATH.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from kintern.core.environment import script_environment
 from kintern_trainer.errors import ScriptError, SpecError
 from kintern_trainer.recipes.common import RecipeContext, TrainOutput
 from kintern_trainer.sources import LOCAL_FORMATS
@@ -58,14 +61,15 @@ def train(ctx: RecipeContext) -> TrainOutput:
     result_file = ctx.output_dir / RESULT_FILENAME
     data_dir = ctx.output_dir / DATA_DIRNAME
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {
+    script = ctx.request.spec.script
+    hub_token = script is not None and script.hub_token
+    env = script_environment(os.environ, hub_token) | {
         "KINTERN_RUN_REQUEST_FILE": str(request_file),
         "KINTERN_MODEL": ctx.model_path,
         "KINTERN_CHECKPOINT_DIR": str(ctx.checkpoint_dir),
         "KINTERN_OUTPUT_DIR": str(data_dir),
         "KINTERN_RESULT_FILE": str(result_file),
     }
-    script = ctx.request.spec.script
     args = script.args if script else []
     _run_script([sys.executable, str(path), *args], env)
     metrics, history = _read_result(result_file)
