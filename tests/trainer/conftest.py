@@ -7,7 +7,9 @@ with a tokenizer trained on the spot.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="kintern-trainer-tests-"))
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)  # 50 MB a session, else left
 # Read when these libraries are first imported, so set before any test imports them.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
