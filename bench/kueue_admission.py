@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from kubernetes import client, config, watch
+from kubernetes import client, config
 from scale_cluster import BENCH_NAMESPACE, Cluster, OperatorProcess, apply_crds, log
-from scale_timing import percentile
+from scale_timing import follow, percentile
 
 from kintern.devcluster import ClusterConfig, down, up
 from kintern.devcluster.kwok import completion_annotations
@@ -244,19 +244,17 @@ def _wait_all_running(
         time.sleep(0.5)
 
 
-Follower = tuple[Callable[..., Any], Callable[[dict[str, Any]], None]]
+TRAINERS = "app.kubernetes.io/component=trainer"
+# A watch: what to list, its label selector, and what to do with each object it shows.
+Follower = tuple[Callable[..., Any], str, Callable[[dict[str, Any]], None]]
 
 
 def _follow(follower: Follower, stop: threading.Event, failures: list[BaseException]) -> None:
-    """Hand each object the watch delivers to `handle`, until `stop` (restarting watches
-    that the apiserver ends); a failure is kept for the main thread to raise."""
-    lister, handle = follower
+    """`scale_timing.follow` handing each object to the follower's `handle`; a failure is
+    kept for the main thread to raise."""
+    lister, selector, handle = follower
     try:
-        while not stop.is_set():
-            for event in watch.Watch().stream(lister, timeout_seconds=5):
-                handle(event["object"])
-                if stop.is_set():
-                    return
+        follow(lister, lambda event: handle(event["object"]), stop, selector)
     except Exception as err:  # any failure: the main thread raises it
         failures.append(err)
 
@@ -275,22 +273,21 @@ def _workloads(cluster: Cluster, moments: Moments) -> Follower:
         if owners and any(c["type"] == "Admitted" and c["status"] == "True" for c in conditions):
             moments.note(moments.admitted, owners[0]["name"])
 
-    return lister, handle
+    return lister, "", handle
 
 
 def _jobs(cluster: Cluster, moments: Moments) -> Follower:
     batch = client.BatchV1Api(cluster.api)
 
     def lister(**kw: Any) -> Any:
-        selector = "app.kubernetes.io/component=trainer"
-        return batch.list_namespaced_job(NAMESPACE, label_selector=selector, **kw)
+        return batch.list_namespaced_job(NAMESPACE, **kw)
 
     def handle(job: dict[str, Any]) -> None:
         moments.note(moments.created, job["metadata"]["name"])
         if (job.get("spec") or {}).get("suspend") is False:
             moments.note(moments.released, job["metadata"]["name"])
 
-    return lister, handle
+    return lister, TRAINERS, handle
 
 
 def _runs(cluster: Cluster, moments: Moments, ender: PodEnder) -> Follower:
@@ -305,7 +302,7 @@ def _runs(cluster: Cluster, moments: Moments, ender: PodEnder) -> Follower:
             moments.note(moments.running, status["jobName"])
             ender.run_running(status["jobName"])
 
-    return lister, handle
+    return lister, "", handle
 
 
 class PodEnder:
@@ -342,15 +339,14 @@ class PodEnder:
 
     def follower(self) -> Follower:
         def lister(**kw: Any) -> Any:
-            selector = "app.kubernetes.io/component=trainer"
-            return self.core.list_namespaced_pod(NAMESPACE, label_selector=selector, **kw)
+            return self.core.list_namespaced_pod(NAMESPACE, **kw)
 
         def handle(pod: dict[str, Any]) -> None:
             job = (pod["metadata"].get("labels") or {}).get("job-name")
             if job and (pod.get("status") or {}).get("phase") == "Running":
                 self.pod_running(job, pod["metadata"]["name"])
 
-        return lister, handle
+        return lister, TRAINERS, handle
 
 
 def report(f: Figures) -> str:

@@ -95,20 +95,31 @@ class Watches:
     def _follow(
         self, lister: Callable[..., Any], selector: str, note: Callable[[dict[str, Any]], None]
     ) -> None:
-        since: str | None = None
-        while not self._stop.is_set():
-            extra = {"resource_version": since} if since else {}
-            try:
-                for event in watch.Watch().stream(
-                    lister, label_selector=selector, timeout_seconds=5, **extra
-                ):
-                    if event["type"] == "ERROR":
-                        raise client.ApiException(status=event["object"].get("code"))
-                    since = event["object"]["metadata"]["resourceVersion"]
-                    note(event)
-                    if self._stop.is_set():
-                        return
-            except client.ApiException as err:
-                if err.status != 410:
-                    raise
-                since = None  # the resourceVersion expired: list again
+        follow(lister, note, self._stop, selector)
+
+
+def follow(
+    lister: Callable[..., Any],
+    note: Callable[[dict[str, Any]], None],
+    stop: threading.Event,
+    selector: str = "",
+) -> None:
+    """Hand every watch event of `lister` to `note` until `stop`, resuming each 5-second
+    watch where the last one ended (listing again only when that version expired)."""
+    since: str | None = None
+    while not stop.is_set():
+        extra = {"resource_version": since} if since else {}
+        try:
+            for event in watch.Watch().stream(
+                lister, label_selector=selector, timeout_seconds=5, **extra
+            ):
+                if event["type"] == "ERROR":
+                    raise client.ApiException(status=event["object"].get("code"))
+                since = event["object"]["metadata"]["resourceVersion"]
+                note(event)
+                if stop.is_set():
+                    return
+        except client.ApiException as err:
+            if err.status != 410:
+                raise
+            since = None  # the resourceVersion expired: list again

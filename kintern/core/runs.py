@@ -181,11 +181,12 @@ def _launch_or_queue(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
         return
     ctx.active_workloads += 1
     step.launch = True
-    step.status.phase = "Running"
-    step.status.message = "Job created"
     step.events.append(Event("Normal", Reason.JOB_CREATED, "launching the run's workload"))
     if ctx.queue:
         _mark_waiting_for_quota(step, run, ctx.queue)
+    else:
+        step.status.phase = "Running"
+        step.status.message = "Job created"
 
 
 def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunContext) -> None:
@@ -197,19 +198,13 @@ def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunConte
     if status.phase in TERMINAL_RUN_PHASES:
         return
     if w.held:
-        _wait_for_quota(step, run, ctx)
+        if not _stopped_by_deadline(step, run, ctx, None, "stopped while waiting for quota"):
+            _mark_waiting_for_quota(step, run, ctx.queue or "its queue")
         return
     status.phase = "Running"
     if ctx.queue:
-        queue = ctx.queue
-        _set(
-            step,
-            run,
-            ConditionType.ADMITTED,
-            "True",
-            Reason.ADMITTED_BY_QUEUE,
-            f"admitted by {queue}",
-        )
+        admitted = f"admitted by {ctx.queue}"
+        _set(step, run, ConditionType.ADMITTED, "True", Reason.ADMITTED_BY_QUEUE, admitted)
     status.pod_name = w.pod_name or status.pod_name
     if w.started_at and not status.start_time:
         status.start_time = rfc3339(w.started_at)
@@ -219,33 +214,31 @@ def _follow_workload(step: RunStep, run: TrainingRun, w: Workload, ctx: RunConte
     if w.started_at:
         live = live_gpu_hours(w.started_at, ctx.now, gpus)
         status.gpu_hours = round(status.preempted_gpu_hours + live, 6)
-    if ctx.deadline_passed and not is_publish(run):
-        step.stop = True
-        _finish(step, run, "Failed", Reason.DEADLINE_EXCEEDED, "stopped: campaign deadline passed")
-        _charge(status, w.started_at, ctx.now, gpus)
-    elif _stuck_pulling(w, ctx.now):
+    if _stopped_by_deadline(step, run, ctx, w.started_at, "stopped", gpus):
+        return
+    if _stuck_pulling(w, ctx.now):
         step.stop = True
         msg = f"the trainer image cannot be pulled ({w.waiting_reason}); check compute.trainerImage"
         _finish(step, run, "Failed", Reason.IMAGE_PULL_ERROR, msg)
         _charge(status, w.started_at, ctx.now, gpus)
 
 
-def _wait_for_quota(step: RunStep, run: TrainingRun, ctx: RunContext) -> None:
-    """The queue holds the run's Job: not Running and not charged (beyond what evicted
-    attempts used). A passing deadline ends it like a running run."""
-    status = step.status
-    if ctx.deadline_passed and not is_publish(run):
-        step.stop = True
-        _finish(
-            step,
-            run,
-            "Failed",
-            Reason.DEADLINE_EXCEEDED,
-            "stopped while waiting for quota: campaign deadline passed",
-        )
-        _charge(status, None, ctx.now, 0)
-        return
-    _mark_waiting_for_quota(step, run, ctx.queue or "its queue")
+def _stopped_by_deadline(
+    step: RunStep,
+    run: TrainingRun,
+    ctx: RunContext,
+    started: datetime | None,
+    what: str,
+    gpus: int = 0,
+) -> bool:
+    """Whether the campaign's deadline ends this run now (never publishing): its workload
+    is stopped, and it is charged from `started` (None: a run Kueue still holds)."""
+    if not ctx.deadline_passed or is_publish(run):
+        return False
+    step.stop = True
+    _finish(step, run, "Failed", Reason.DEADLINE_EXCEEDED, f"{what}: campaign deadline passed")
+    _charge(step.status, started, ctx.now, gpus)
+    return True
 
 
 def _mark_waiting_for_quota(step: RunStep, run: TrainingRun, queue: str) -> None:

@@ -34,8 +34,11 @@ def _suspended_condition(job: dict[str, Any]) -> dict[str, Any] | None:
 
 def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
     """The run's workload from its Job and the Job's pods (a single pod: backoffLimit 0)."""
+    # The *Target conditions come first and carry the moment the outcome was decided.
+    complete = _job_condition(job, "SuccessCriteriaMet") or _job_condition(job, "Complete")
+    failed = _job_condition(job, "FailureTarget") or _job_condition(job, "Failed")
     suspended = _suspended_condition(job) or {}
-    if (job.get("spec") or {}).get("suspend") and not _job_finished(job):
+    if (job.get("spec") or {}).get("suspend") and not (complete or failed):
         # Held by its queue (Kueue): not admitted yet, or evicted. Its pods, if any are
         # still terminating, belong to an attempt that has ended.
         since = suspended.get("lastTransitionTime") if suspended.get("status") == "True" else None
@@ -52,9 +55,6 @@ def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
     pod_status = (pod or {}).get("status") or {}
     started = parse_time(terminated.get("startedAt") or running.get("startedAt"))
     started = started or parse_time(pod_status.get("startTime"))
-    # The *Target conditions come first and carry the moment the outcome was decided.
-    complete = _job_condition(job, "SuccessCriteriaMet") or _job_condition(job, "Complete")
-    failed = _job_condition(job, "FailureTarget") or _job_condition(job, "Failed")
     succeeded: bool | None = True if complete else (False if failed else None)
     if succeeded is None and _ended_on_its_own(pod):
         succeeded = pod_status["phase"] == "Succeeded"
@@ -79,10 +79,6 @@ def workload_of(job: dict[str, Any], pods: list[dict[str, Any]]) -> Workload:
         or parse_time((pod or {}).get("metadata", {}).get("creationTimestamp")),
         released_at=released_at,
     )
-
-
-def _job_finished(job: dict[str, Any]) -> bool:
-    return any(_job_condition(job, t) for t in ("Complete", "Failed", "SuccessCriteriaMet"))
 
 
 def _created_since(pod: dict[str, Any], moment: datetime | None) -> bool:
